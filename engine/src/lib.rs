@@ -1,0 +1,10 @@
+//! The mdflow engine: the factory model (linked services, datasets, pipelines), validation,
+//! the pipeline expression language, the pipeline runner and run records.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod diagnostic;
+pub mod expr;
+pub mod factory;
+pub mod validate;
