@@ -22,6 +22,10 @@ GROUP_SCOPED = {"GroupDetails_v0", "GroupMembers_v0", "GroupOwners_v0",
                 "TeamsStandardChannelMessages_v0"}
 # Calendar views take a required window but have no filter column.
 WINDOW_ONLY = {"CalendarView_v0", "ConferenceRoomCalendar_v0"}
+# Tables without published rows that hold the same entity as a table with them: the
+# donor's observed nested shapes apply to columns of the same name.
+SHAPE_DONORS = {"Inbox_v1": "Message_v1", "SentItems_v1": "Message_v1",
+                "CalendarView_v0": "Event_v1"}
 # ADF's documentation spells this table in the singular.
 RENAMES = {"SentItems_v1": "SentItem_v1"}
 
@@ -198,21 +202,34 @@ tables = {}
 for name, ds in sorted(docs.items()):
     sample = ref / "samples" / f"BasicDataSet_v0.{name}.json"
     rows = read_rows(sample) if sample.exists() else []
-    first = ds["columns"][0]["name"]
-    pascal = name.endswith("_v0") or name.startswith("TeamChat") or first[:1].isupper()
+    # Nested keys follow the casing of the table's own top-level keys.
+    pascal = ds["columns"][0]["name"][:1].isupper()
     if rows:
-        keys = list(rows[0].keys())
-        pascal = keys[0][:1].isupper()
+        pascal = list(rows[0].keys())[0][:1].isupper()
     shapes = {}
     for r in rows:
         for k, v in r.items():
             shapes.setdefault(k, Shape()).add(v)
     by_lower = {k.lower(): k for k in shapes}
+    donor = SHAPE_DONORS.get(name)
+    if donor and not rows:
+        donor_rows = read_rows(ref / "samples" / f"BasicDataSet_v0.{donor}.json")
+        donor_shapes = {}
+        for r in donor_rows:
+            for k, v in r.items():
+                donor_shapes.setdefault(k.lower(), Shape()).add(v)
+        donor_docs = {c["name"].lower(): c for c in docs[donor]["columns"]}
     columns = []
     for col in ds["columns"]:
         real = by_lower.get(col["name"].lower(), col["name"])
         fb = documented_type(col, pascal)
         t = shape_type(shapes[real], fb) if real in shapes else fb
+        low = col["name"].lower()
+        if donor and not rows and low in donor_shapes:
+            # The donor's own documented type is the better fallback: this table's
+            # documentation is sometimes wrong (recipients documented as one struct).
+            donor_fb = documented_type(donor_docs[low], pascal) if low in donor_docs else fb
+            t = shape_type(donor_shapes[low], donor_fb)
         columns.append({"name": real, "type": t})
     present = {c["name"].lower() for c in columns}
     for n, t in ENVELOPE:

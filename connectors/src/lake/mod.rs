@@ -1,1 +1,73 @@
-//! Lake storage.
+//! Lake storage: where copies land their files.
+//!
+//! Nothing half-written is ever visible. A copy writes its files under a staging prefix
+//! (`_mdflow_staging/` at the top of the container, which readers skip) and publishes them
+//! with a commit; a failed or killed copy leaves only staging debris, which the next run of
+//! the same output removes. A commit replaces what the previous run published, so a rerun
+//! never adds to old output.
+
+mod local;
+mod location;
+
+use std::io::Write;
+
+pub use local::LocalFolderLake;
+pub use location::{check_segment, OutputLocation};
+
+/// Errors of lake storage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LakeError {
+    /// A container, folder or file name that could leave its place.
+    #[error("{what} `{value}` {reason}")]
+    UnsafePath {
+        /// Which property: container, folderPath or fileName.
+        what: &'static str,
+        /// The value as given (after expressions were evaluated).
+        value: String,
+        /// Why it is refused and what to do instead.
+        reason: &'static str,
+    },
+    /// An I/O failure, with the path it happened on.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// One file a commit published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedFile {
+    /// Where it is, as a path inside the lake (`container/folder/file`).
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// A store that copies write into.
+pub trait LakeStore: Send + Sync {
+    /// A short description for run records, such as `file:///data/lake`.
+    fn describe(&self) -> String;
+
+    /// Starts writing an output. Nothing is visible at `location` until the returned
+    /// [`StagedOutput`] is committed.
+    fn stage(&self, location: &OutputLocation, run_id: &str)
+        -> Result<Box<dyn StagedOutput>, LakeError>;
+}
+
+/// Files being written for one output.
+pub trait StagedOutput: Send {
+    /// Creates a staged file. Names are checked like any other path segment.
+    fn create(&mut self, name: &str) -> Result<Box<dyn Write + Send>, LakeError>;
+
+    /// Publishes the staged files, replacing what the previous run published there.
+    fn commit(self: Box<Self>) -> Result<Vec<PublishedFile>, LakeError>;
+
+    /// Removes the staged files without publishing anything.
+    fn abort(self: Box<Self>);
+}

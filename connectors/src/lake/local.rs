@@ -1,0 +1,191 @@
+//! A local folder as the lake: the embedded default (`file://` linked services).
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::{LakeError, LakeStore, OutputLocation, PublishedFile, StagedOutput};
+
+/// Staging lives at the top of each container, outside every output folder.
+const STAGING_DIR: &str = "_mdflow_staging";
+
+/// A lake in a local folder: containers are its sub-folders.
+#[derive(Debug, Clone)]
+pub struct LocalFolderLake {
+    root: PathBuf,
+}
+
+impl LocalFolderLake {
+    /// A lake rooted at `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalFolderLake { root: root.into() }
+    }
+
+    /// The folder on disk of a lake path (`container/folder`).
+    pub fn resolve(&self, lake_path: &str) -> PathBuf {
+        self.root.join(lake_path)
+    }
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> LakeError + 'a {
+    move |source| LakeError::Io { action, path: path.display().to_string(), source }
+}
+
+/// A name for the staging folder that two outputs of one run never share.
+fn staging_name(location: &OutputLocation) -> String {
+    let key = format!("{}/{}", location.folder_path(), location.file_name.as_deref().unwrap_or(""));
+    key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+impl LakeStore for LocalFolderLake {
+    fn describe(&self) -> String {
+        format!("file://{}", self.root.display())
+    }
+
+    fn stage(
+        &self,
+        location: &OutputLocation,
+        run_id: &str,
+    ) -> Result<Box<dyn StagedOutput>, LakeError> {
+        location.validate()?;
+        let staging_root = self.root.join(&location.container).join(STAGING_DIR);
+        let output_key = staging_name(location);
+
+        // Debris of killed runs of this same output: never published, safe to drop.
+        if let Ok(entries) = fs::read_dir(&staging_root) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(&format!("--{output_key}")) {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+
+        let staging = staging_root.join(format!("{run_id}--{output_key}"));
+        fs::create_dir_all(&staging).map_err(io("cannot create staging folder", &staging))?;
+        let target = self.root.join(location.folder_path());
+        Ok(Box::new(LocalStaged {
+            staging,
+            target,
+            lake_folder: location.folder_path(),
+            file_name: location.file_name.clone(),
+            files: Vec::new(),
+        }))
+    }
+}
+
+struct LocalStaged {
+    staging: PathBuf,
+    target: PathBuf,
+    lake_folder: String,
+    file_name: Option<String>,
+    files: Vec<String>,
+}
+
+impl StagedOutput for LocalStaged {
+    fn create(&mut self, name: &str) -> Result<Box<dyn Write + Send>, LakeError> {
+        super::check_segment("fileName", name)?;
+        let path = self.staging.join(name);
+        let file = File::create(&path).map_err(io("cannot create", &path))?;
+        self.files.push(name.to_owned());
+        Ok(Box::new(BufWriter::with_capacity(1 << 20, file)))
+    }
+
+    fn commit(self: Box<Self>) -> Result<Vec<PublishedFile>, LakeError> {
+        let parent = self.target.parent().unwrap_or(&self.target).to_path_buf();
+        fs::create_dir_all(&parent).map_err(io("cannot create folder", &parent))?;
+        let mut published = Vec::with_capacity(self.files.len());
+        let size = |p: &Path| fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+
+        match &self.file_name {
+            // One named file: a rename replaces the old one in a single step.
+            Some(name) => {
+                fs::create_dir_all(&self.target).map_err(io("cannot create folder", &self.target))?;
+                let from = self.staging.join(name);
+                let to = self.target.join(name);
+                fs::rename(&from, &to).map_err(io("cannot publish", &to))?;
+                published.push(PublishedFile {
+                    path: format!("{}/{name}", self.lake_folder),
+                    bytes: size(&to),
+                });
+            }
+            // Part files: the folder belongs to this output and is swapped whole, so readers
+            // see either the old set of files or the new one, never a mix.
+            None => {
+                let old = self.staging.with_extension("replaced");
+                if self.target.exists() {
+                    fs::rename(&self.target, &old).map_err(io("cannot replace", &self.target))?;
+                }
+                fs::rename(&self.staging, &self.target).map_err(io("cannot publish", &self.target))?;
+                let _ = fs::remove_dir_all(&old);
+                for name in &self.files {
+                    published.push(PublishedFile {
+                        path: format!("{}/{name}", self.lake_folder),
+                        bytes: size(&self.target.join(name)),
+                    });
+                }
+            }
+        }
+        let _ = fs::remove_dir_all(&self.staging);
+        Ok(published)
+    }
+
+    fn abort(self: Box<Self>) {
+        let _ = fs::remove_dir_all(&self.staging);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(lake: &LocalFolderLake, loc: &OutputLocation, run: &str, files: &[(&str, &str)]) {
+        let mut staged = lake.stage(loc, run).unwrap();
+        for (name, body) in files {
+            let mut w = staged.create(name).unwrap();
+            w.write_all(body.as_bytes()).unwrap();
+            w.flush().unwrap();
+        }
+        staged.commit().unwrap();
+    }
+
+    #[test]
+    fn nothing_is_visible_before_commit_and_reruns_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = LocalFolderLake::new(dir.path());
+        let loc = OutputLocation { container: "raw".into(), folder: "m/day".into(), file_name: None };
+
+        let mut staged = lake.stage(&loc, "run1").unwrap();
+        staged.create("part-00000.json").unwrap().write_all(b"{}\n").unwrap();
+        assert!(!dir.path().join("raw/m/day").exists());
+        staged.abort();
+        assert!(!dir.path().join("raw/m/day").exists());
+
+        write(&lake, &loc, "run2", &[("part-00000.json", "{}\n"), ("part-00001.json", "{}\n")]);
+        write(&lake, &loc, "run3", &[("part-00000.json", "{\"a\":1}\n")]);
+        let names: Vec<_> = fs::read_dir(dir.path().join("raw/m/day"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["part-00000.json"]);
+        let staging = fs::read_dir(dir.path().join("raw").join(STAGING_DIR)).unwrap().count();
+        assert_eq!(staging, 0);
+    }
+
+    #[test]
+    fn a_named_file_replaces_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = LocalFolderLake::new(dir.path());
+        fs::create_dir_all(dir.path().join("raw/shared")).unwrap();
+        fs::write(dir.path().join("raw/shared/other.json"), "keep").unwrap();
+        let loc = OutputLocation {
+            container: "raw".into(),
+            folder: "shared".into(),
+            file_name: Some("m.json".into()),
+        };
+        write(&lake, &loc, "r1", &[("m.json", "1")]);
+        write(&lake, &loc, "r2", &[("m.json", "2")]);
+        assert_eq!(fs::read_to_string(dir.path().join("raw/shared/m.json")).unwrap(), "2");
+        assert_eq!(fs::read_to_string(dir.path().join("raw/shared/other.json")).unwrap(), "keep");
+    }
+}
