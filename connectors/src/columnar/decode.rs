@@ -386,7 +386,10 @@ impl<'de> Visitor<'de> for ValueVisitor<'_> {
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
         match self.0 {
-            Builder::Bool(b) => Ok(b.push(Some(v))),
+            Builder::Bool(b) => {
+                b.push(Some(v));
+                Ok(())
+            }
             _ => self.wrong(de::Unexpected::Bool(v)),
         }
     }
@@ -394,11 +397,20 @@ impl<'de> Visitor<'de> for ValueVisitor<'_> {
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
         match self.0 {
             Builder::I32(b) => match i32::try_from(v) {
-                Ok(v) => Ok(b.push(Some(v))),
+                Ok(v) => {
+                    b.push(Some(v));
+                    Ok(())
+                }
                 Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
             },
-            Builder::I64(b) => Ok(b.push(Some(v))),
-            Builder::F64(b) => Ok(b.push(Some(v as f64))),
+            Builder::I64(b) => {
+                b.push(Some(v));
+                Ok(())
+            }
+            Builder::F64(b) => {
+                b.push(Some(v as f64));
+                Ok(())
+            }
             _ => self.wrong(de::Unexpected::Signed(v)),
         }
     }
@@ -412,16 +424,25 @@ impl<'de> Visitor<'de> for ValueVisitor<'_> {
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         match self.0 {
-            Builder::F64(b) => Ok(b.push(Some(v))),
+            Builder::F64(b) => {
+                b.push(Some(v));
+                Ok(())
+            }
             _ => self.wrong(de::Unexpected::Float(v)),
         }
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         match self.0 {
-            Builder::Utf8(b) => Ok(b.push_value(v)),
+            Builder::Utf8(b) => {
+                b.push_value(v);
+                Ok(())
+            }
             Builder::Timestamp(b, _) => match parse_datetime(v) {
-                Some(micros) => Ok(b.push(Some(micros))),
+                Some(micros) => {
+                    b.push(Some(micros));
+                    Ok(())
+                }
                 None => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
             },
             _ => self.wrong(de::Unexpected::Str(v)),

@@ -28,13 +28,23 @@ impl LocalFolderLake {
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> LakeError + 'a {
-    move |source| LakeError::Io { action, path: path.display().to_string(), source }
+    move |source| LakeError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// A name for the staging folder that two outputs of one run never share.
 fn staging_name(location: &OutputLocation) -> String {
-    let key = format!("{}/{}", location.folder_path(), location.file_name.as_deref().unwrap_or(""));
-    key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+    let key = format!(
+        "{}/{}",
+        location.folder_path(),
+        location.file_name.as_deref().unwrap_or("")
+    );
+    key.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }
 
 impl LakeStore for LocalFolderLake {
@@ -100,7 +110,8 @@ impl StagedOutput for LocalStaged {
         match &self.file_name {
             // One named file: a rename replaces the old one in a single step.
             Some(name) => {
-                fs::create_dir_all(&self.target).map_err(io("cannot create folder", &self.target))?;
+                fs::create_dir_all(&self.target)
+                    .map_err(io("cannot create folder", &self.target))?;
                 let from = self.staging.join(name);
                 let to = self.target.join(name);
                 fs::rename(&from, &to).map_err(io("cannot publish", &to))?;
@@ -116,7 +127,8 @@ impl StagedOutput for LocalStaged {
                 if self.target.exists() {
                     fs::rename(&self.target, &old).map_err(io("cannot replace", &self.target))?;
                 }
-                fs::rename(&self.staging, &self.target).map_err(io("cannot publish", &self.target))?;
+                fs::rename(&self.staging, &self.target)
+                    .map_err(io("cannot publish", &self.target))?;
                 let _ = fs::remove_dir_all(&old);
                 for name in &self.files {
                     published.push(PublishedFile {
@@ -153,22 +165,37 @@ mod tests {
     fn nothing_is_visible_before_commit_and_reruns_replace() {
         let dir = tempfile::tempdir().unwrap();
         let lake = LocalFolderLake::new(dir.path());
-        let loc = OutputLocation { container: "raw".into(), folder: "m/day".into(), file_name: None };
+        let loc = OutputLocation {
+            container: "raw".into(),
+            folder: "m/day".into(),
+            file_name: None,
+        };
 
         let mut staged = lake.stage(&loc, "run1").unwrap();
-        staged.create("part-00000.json").unwrap().write_all(b"{}\n").unwrap();
+        staged
+            .create("part-00000.json")
+            .unwrap()
+            .write_all(b"{}\n")
+            .unwrap();
         assert!(!dir.path().join("raw/m/day").exists());
         staged.abort();
         assert!(!dir.path().join("raw/m/day").exists());
 
-        write(&lake, &loc, "run2", &[("part-00000.json", "{}\n"), ("part-00001.json", "{}\n")]);
+        write(
+            &lake,
+            &loc,
+            "run2",
+            &[("part-00000.json", "{}\n"), ("part-00001.json", "{}\n")],
+        );
         write(&lake, &loc, "run3", &[("part-00000.json", "{\"a\":1}\n")]);
         let names: Vec<_> = fs::read_dir(dir.path().join("raw/m/day"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, ["part-00000.json"]);
-        let staging = fs::read_dir(dir.path().join("raw").join(STAGING_DIR)).unwrap().count();
+        let staging = fs::read_dir(dir.path().join("raw").join(STAGING_DIR))
+            .unwrap()
+            .count();
         assert_eq!(staging, 0);
     }
 
@@ -185,7 +212,13 @@ mod tests {
         };
         write(&lake, &loc, "r1", &[("m.json", "1")]);
         write(&lake, &loc, "r2", &[("m.json", "2")]);
-        assert_eq!(fs::read_to_string(dir.path().join("raw/shared/m.json")).unwrap(), "2");
-        assert_eq!(fs::read_to_string(dir.path().join("raw/shared/other.json")).unwrap(), "keep");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("raw/shared/m.json")).unwrap(),
+            "2"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("raw/shared/other.json")).unwrap(),
+            "keep"
+        );
     }
 }

@@ -25,8 +25,11 @@ impl OutputLocation {
                 reason: "holds a `/`; put sub-folders in folderPath",
             });
         }
-        let segments: Vec<&str> =
-            self.folder.split('/').filter(|s| !s.is_empty()).collect::<Vec<_>>();
+        let segments: Vec<&str> = self
+            .folder
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>();
         if self.folder.starts_with('/') || self.folder.starts_with('\\') {
             return Err(LakeError::UnsafePath {
                 what: "folderPath",
@@ -76,7 +79,11 @@ pub fn check_segment(what: &'static str, value: &str) -> Result<(), LakeError> {
         None
     };
     match reason {
-        Some(reason) => Err(LakeError::UnsafePath { what, value: value.to_owned(), reason }),
+        Some(reason) => Err(LakeError::UnsafePath {
+            what,
+            value: value.to_owned(),
+            reason,
+        }),
         None => Ok(()),
     }
 }

@@ -56,8 +56,11 @@ pub trait LakeStore: Send + Sync {
 
     /// Starts writing an output. Nothing is visible at `location` until the returned
     /// [`StagedOutput`] is committed.
-    fn stage(&self, location: &OutputLocation, run_id: &str)
-        -> Result<Box<dyn StagedOutput>, LakeError>;
+    fn stage(
+        &self,
+        location: &OutputLocation,
+        run_id: &str,
+    ) -> Result<Box<dyn StagedOutput>, LakeError>;
 }
 
 /// Files being written for one output.
