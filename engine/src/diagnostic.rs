@@ -53,7 +53,10 @@ impl Diagnostic {
         message: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(file, pointer, message, fix) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, pointer, message, fix)
+        }
     }
 }
 
@@ -68,7 +71,11 @@ impl fmt::Display for Diagnostic {
             "{level}: {}: {}\n  at {}\n  fix: {}",
             self.file.display(),
             self.message,
-            if self.pointer.is_empty() { "/" } else { &self.pointer },
+            if self.pointer.is_empty() {
+                "/"
+            } else {
+                &self.pointer
+            },
             self.fix
         )
     }

@@ -4,7 +4,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod copy;
 pub mod diagnostic;
 pub mod expr;
 pub mod factory;
+pub mod runner;
+pub mod runs;
+pub mod schedule;
 pub mod validate;

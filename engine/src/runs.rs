@@ -56,7 +56,9 @@ impl RunStatus {
 #[derive(Debug, thiserror::Error)]
 pub enum RunStoreError {
     /// The state folder or database cannot be used.
-    #[error("run records at {path}: {message}; check that the folder is writable or pass --state-dir")]
+    #[error(
+        "run records at {path}: {message}; check that the folder is writable or pass --state-dir"
+    )]
     Open {
         /// The database path.
         path: PathBuf,
@@ -176,24 +178,38 @@ pub fn new_run_id() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 fn next_counter() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    COUNTER
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl RunStore {
     /// Opens (creating when needed) `runs.db` in `state_dir`.
     pub fn open(state_dir: &Path) -> Result<RunStore, RunStoreError> {
         let path = state_dir.join("runs.db");
-        let fail = |message: String| RunStoreError::Open { path: path.clone(), message };
+        let fail = |message: String| RunStoreError::Open {
+            path: path.clone(),
+            message,
+        };
         std::fs::create_dir_all(state_dir).map_err(|e| fail(e.to_string()))?;
         let conn = Connection::open(&path).map_err(|e| fail(e.to_string()))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| fail(e.to_string()))?;
-        conn.execute_batch(SCHEMA).map_err(|e| fail(e.to_string()))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| fail(e.to_string()))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| fail(e.to_string()))?;
         Ok(RunStore { conn })
     }
 
@@ -238,7 +254,13 @@ impl RunStore {
         self.conn.execute(
             "UPDATE pipeline_runs SET status = ?2, run_end = ?3, duration_ms = ?4, message = ?5
              WHERE run_id = ?1",
-            params![run_id, status.as_str(), end, millis_between(&start, &end), message],
+            params![
+                run_id,
+                status.as_str(),
+                end,
+                millis_between(&start, &end),
+                message
+            ],
         )?;
         Ok(())
     }
@@ -371,12 +393,23 @@ mod tests {
     fn runs_are_recorded_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::open(dir.path()).unwrap();
-        let run = store.begin_pipeline_run("f", "p", &json!({"day": "2024-01-01"})).unwrap();
-        let act = store.begin_activity(&run, "CopyMail", "Copy", &json!({})).unwrap();
-        store
-            .finish_activity(&act, RunStatus::Succeeded, &json!({"rowsCopied": 3}), &Value::Null)
+        let run = store
+            .begin_pipeline_run("f", "p", &json!({"day": "2024-01-01"}))
             .unwrap();
-        store.finish_pipeline_run(&run, RunStatus::Succeeded, None).unwrap();
+        let act = store
+            .begin_activity(&run, "CopyMail", "Copy", &json!({}))
+            .unwrap();
+        store
+            .finish_activity(
+                &act,
+                RunStatus::Succeeded,
+                &json!({"rowsCopied": 3}),
+                &Value::Null,
+            )
+            .unwrap();
+        store
+            .finish_pipeline_run(&run, RunStatus::Succeeded, None)
+            .unwrap();
 
         let reopened = RunStore::open(dir.path()).unwrap();
         let (record, activities) = reopened.get(&run).unwrap().unwrap();

@@ -24,8 +24,11 @@ pub fn should_run(
 ) -> bool {
     dependencies.iter().all(|(name, conditions)| {
         let status = status_of(name);
-        let conditions: &[DependencyCondition] =
-            if conditions.is_empty() { &[DependencyCondition::Succeeded] } else { conditions };
+        let conditions: &[DependencyCondition] = if conditions.is_empty() {
+            &[DependencyCondition::Succeeded]
+        } else {
+            conditions
+        };
         conditions.iter().any(|c| condition_met(*c, status))
     })
 }
@@ -60,7 +63,10 @@ pub fn pipeline_status(
                 && deps.iter().any(|(d, conditions)| {
                     *d == failed
                         && conditions.iter().any(|c| {
-                            matches!(c, DependencyCondition::Failed | DependencyCondition::Completed)
+                            matches!(
+                                c,
+                                DependencyCondition::Failed | DependencyCondition::Completed
+                            )
                         })
                 })
         })
@@ -101,7 +107,10 @@ mod tests {
         assert!(should_run(&[("bad".into(), vec![Failed])], status));
         assert!(should_run(&[("bad".into(), vec![Completed])], status));
         assert!(should_run(&[("gone".into(), vec![Skipped])], status));
-        assert!(!should_run(&[("ok".into(), vec![]), ("bad".into(), vec![])], status));
+        assert!(!should_run(
+            &[("ok".into(), vec![]), ("bad".into(), vec![])],
+            status
+        ));
     }
 
     #[test]

@@ -102,8 +102,8 @@ impl Directory {
                 (NONE, 0, 0)
             } else {
                 // Teams sit with their manager most of the time.
-                let boss: &Person = &people[ranked[((rank - 1) / FANOUT) as usize] as usize];
-                let dept = if rank <= FANOUT {
+                let boss: &Person = &people[ranked[boss_rank(rank) as usize] as usize];
+                let dept = if rank <= DEPARTMENTS.len() as u32 {
                     (rank - 1) % DEPARTMENTS.len() as u32
                 } else {
                     boss.dept
@@ -256,7 +256,7 @@ impl Directory {
     /// The manager's account index, if any.
     pub(super) fn manager(&self, i: u32) -> Option<u32> {
         let rank = self.people[i as usize].rank;
-        (rank != NONE && rank > 0).then(|| self.ranked[((rank - 1) / FANOUT) as usize])
+        (rank != NONE && rank > 0).then(|| self.ranked[boss_rank(rank) as usize])
     }
 
     /// The direct reports' account indices.
@@ -265,9 +265,9 @@ impl Directory {
         if rank == NONE {
             return Vec::new();
         }
-        let first = u64::from(rank) * u64::from(FANOUT) + 1;
-        let last = (first + u64::from(FANOUT)).min(self.ranked.len() as u64);
-        (first..last).map(|r| self.ranked[r as usize]).collect()
+        report_ranks(rank, self.ranked.len() as u32)
+            .map(|r| self.ranked[r as usize])
+            .collect()
     }
 
     /// The scoping view of an account.
@@ -302,5 +302,68 @@ impl Directory {
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// The management tree is filled level by level: the chief executive, one head per
+/// department, then `FANOUT` reports per manager. Within a level, reports are dealt to the
+/// managers of the level above in turn, so a partly filled last level spreads evenly over
+/// every department instead of landing under the first managers.
+fn level_of(rank: u32) -> (u32, u32) {
+    let (mut start, mut size) = (0u32, 1u32);
+    loop {
+        if rank < start.saturating_add(size) {
+            return (start, size);
+        }
+        start = start.saturating_add(size);
+        size = if start == 1 {
+            DEPARTMENTS.len() as u32
+        } else {
+            size.saturating_mul(FANOUT)
+        };
+    }
+}
+
+/// The rank of the manager of `rank` (which must not be 0).
+fn boss_rank(rank: u32) -> u32 {
+    let (start, _) = level_of(rank);
+    if start == 1 {
+        return 0;
+    }
+    let (parent_start, parent_size) = level_of(start - 1);
+    parent_start + (rank - start) % parent_size
+}
+
+/// The ranks that report to `rank`, among `total` ranked accounts.
+fn report_ranks(rank: u32, total: u32) -> impl Iterator<Item = u32> {
+    let (start, size) = level_of(rank);
+    let child_start = start.saturating_add(size);
+    let per_manager = if start == 0 {
+        DEPARTMENTS.len() as u32
+    } else {
+        FANOUT
+    };
+    (0..per_manager)
+        .map(move |m| {
+            child_start
+                .saturating_add(rank - start)
+                .saturating_add(m.saturating_mul(size))
+        })
+        .filter(move |r| *r < total)
+}
+
+#[cfg(test)]
+mod tree_tests {
+    use super::*;
+
+    #[test]
+    fn reports_and_bosses_agree() {
+        let total = 2_000;
+        for rank in 1..total {
+            let boss = boss_rank(rank);
+            assert!(report_ranks(boss, total).any(|r| r == rank), "rank {rank}");
+        }
+        let heads: Vec<u32> = report_ranks(0, total).collect();
+        assert_eq!(heads.len(), DEPARTMENTS.len());
     }
 }

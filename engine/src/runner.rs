@@ -1,0 +1,358 @@
+//! Runs a pipeline: validates the factory, binds parameters, runs the activities in
+//! `dependsOn` order and records every step in the run store.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use mdflow_connectors::catalog::Catalog;
+use serde_json::{json, Value};
+
+use crate::copy::{run_copy, CopyProgress};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::expr::ExprContext;
+use crate::factory::pipeline::{Action, Activity, CopySource, Pipeline};
+use crate::factory::{self, Factory};
+use crate::runs::{RunStatus, RunStore, RunStoreError};
+use crate::schedule;
+
+/// What to run.
+pub struct RunRequest<'a> {
+    /// The factory folder.
+    pub factory: &'a Path,
+    /// The pipeline; may be `None` when the factory has exactly one.
+    pub pipeline: Option<&'a str>,
+    /// Parameter values as given on the command line, `name` and text.
+    pub params: Vec<(String, String)>,
+    /// Where run records go.
+    pub state_dir: PathBuf,
+}
+
+/// Why a run could not start. A run that starts and fails is an `Ok` outcome with status
+/// `Failed`.
+#[derive(Debug)]
+pub enum RunError {
+    /// The factory has errors; nothing ran.
+    Invalid(Vec<Diagnostic>),
+    /// A pipeline or parameter problem, with the fix in the message.
+    Request(String),
+    /// The run store cannot be used.
+    Store(RunStoreError),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Invalid(d) => write!(f, "the factory has {} problems", d.len()),
+            RunError::Request(message) => f.write_str(message),
+            RunError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<RunStoreError> for RunError {
+    fn from(e: RunStoreError) -> Self {
+        RunError::Store(e)
+    }
+}
+
+/// One activity's result.
+#[derive(Debug, Clone)]
+pub struct ActivityOutcome {
+    /// The activity's name.
+    pub name: String,
+    /// Its type.
+    pub kind: String,
+    /// Its final status.
+    pub status: RunStatus,
+    /// Its ADF-shaped output.
+    pub output: Value,
+    /// Its error message, when it failed.
+    pub error: Option<String>,
+}
+
+/// A finished pipeline run.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The run id.
+    pub run_id: String,
+    /// The pipeline.
+    pub pipeline: String,
+    /// Succeeded or Failed.
+    pub status: RunStatus,
+    /// Every activity, in the order they were decided.
+    pub activities: Vec<ActivityOutcome>,
+}
+
+impl RunOutcome {
+    /// The result as printed by `mdflow run --json`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "runId": self.run_id,
+            "pipelineName": self.pipeline,
+            "status": self.status.as_str(),
+            "activities": self.activities.iter().map(|a| json!({
+                "activityName": a.name,
+                "activityType": a.kind,
+                "status": a.status.as_str(),
+                "output": a.output,
+                "error": a.error,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Validates, binds and runs a pipeline.
+pub fn run_pipeline(
+    request: &RunRequest<'_>,
+    progress: &dyn CopyProgress,
+) -> Result<RunOutcome, RunError> {
+    let (factory, mut diagnostics) = factory::load::load(request.factory);
+    diagnostics.extend(crate::validate::validate(&factory, Catalog::builtin()));
+    let errors: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        return Err(RunError::Invalid(errors));
+    }
+
+    let pipeline = choose_pipeline(&factory, request.pipeline)?;
+    let parameters = bind_parameters(&pipeline.def, &pipeline.name, &request.params)?;
+    let store = RunStore::open(&request.state_dir)?;
+    let run_id = store.begin_pipeline_run(
+        &request.factory.display().to_string(),
+        &pipeline.name,
+        &Value::Object(parameters.clone().into_iter().collect()),
+    )?;
+    tracing::info!(run_id, pipeline = pipeline.name, "pipeline run started");
+    let context = ExprContext {
+        parameters,
+        run_id: run_id.clone(),
+        pipeline: pipeline.name.clone(),
+        now: Utc::now(),
+        ..ExprContext::default()
+    };
+
+    let activities = &pipeline.def.activities;
+    let names: Vec<&str> = activities.iter().map(|a| a.name.as_str()).collect();
+    let depends: Vec<Vec<&str>> = activities
+        .iter()
+        .map(|a| a.depends_on.iter().map(|(d, _)| d.as_str()).collect())
+        .collect();
+    let order = schedule::order(&names, &depends)
+        .ok_or_else(|| RunError::Request("the activities' dependsOn form a cycle".into()))?;
+
+    let mut statuses = vec![RunStatus::Queued; activities.len()];
+    let mut outcomes = Vec::with_capacity(activities.len());
+    for index in order {
+        let activity = &activities[index];
+        let status_of = |name: &str| {
+            names
+                .iter()
+                .position(|n| *n == name)
+                .map_or(RunStatus::Skipped, |i| statuses[i])
+        };
+        let outcome = if schedule::should_run(&activity.depends_on, status_of) {
+            run_activity(
+                &store,
+                &factory,
+                &pipeline.name,
+                activity,
+                &context,
+                progress,
+            )?
+        } else {
+            let id = store.begin_activity(&run_id, &activity.name, &activity.kind, &Value::Null)?;
+            store.finish_activity(&id, RunStatus::Skipped, &Value::Null, &Value::Null)?;
+            ActivityOutcome {
+                name: activity.name.clone(),
+                kind: activity.kind.clone(),
+                status: RunStatus::Skipped,
+                output: Value::Null,
+                error: None,
+            }
+        };
+        statuses[index] = outcome.status;
+        outcomes.push(outcome);
+    }
+
+    let dependency_indices: Vec<Vec<_>> = activities
+        .iter()
+        .map(|a| {
+            a.depends_on
+                .iter()
+                .filter_map(|(d, c)| names.iter().position(|n| n == d).map(|i| (i, c.clone())))
+                .collect()
+        })
+        .collect();
+    let status = schedule::pipeline_status(&statuses, &dependency_indices);
+    let message = outcomes.iter().find_map(|o| o.error.clone());
+    store.finish_pipeline_run(&run_id, status, message.as_deref())?;
+    tracing::info!(run_id, status = status.as_str(), "pipeline run finished");
+    Ok(RunOutcome {
+        run_id,
+        pipeline: pipeline.name.clone(),
+        status,
+        activities: outcomes,
+    })
+}
+
+fn choose_pipeline<'f>(
+    factory: &'f Factory,
+    wanted: Option<&str>,
+) -> Result<&'f factory::Resource<Pipeline>, RunError> {
+    let names = factory::pipeline_names(factory);
+    match wanted {
+        Some(name) => factory.pipeline(name).ok_or_else(|| {
+            RunError::Request(format!(
+                "no pipeline `{name}` in the factory; it has: {}",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ))
+        }),
+        None => match factory.pipelines.as_slice() {
+            [only] => Ok(only),
+            [] => Err(RunError::Request(
+                "the factory has no pipeline; add one under pipeline/".into(),
+            )),
+            _ => Err(RunError::Request(format!(
+                "the factory has several pipelines ({}); choose one with --pipeline",
+                names.join(", ")
+            ))),
+        },
+    }
+}
+
+/// Default values overridden by the command line, converted to the declared types.
+fn bind_parameters(
+    pipeline: &Pipeline,
+    pipeline_name: &str,
+    given: &[(String, String)],
+) -> Result<BTreeMap<String, Value>, RunError> {
+    let mut bound = pipeline.default_parameters();
+    for (name, text) in given {
+        let Some((declared, spec)) = pipeline
+            .parameters
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        else {
+            let known: Vec<&str> = pipeline.parameters.keys().map(String::as_str).collect();
+            return Err(RunError::Request(format!(
+                "pipeline {pipeline_name} has no parameter `{name}`; its parameters are: {}",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        };
+        let kind = spec
+            .kind
+            .as_deref()
+            .unwrap_or("String")
+            .to_ascii_lowercase();
+        let bad = |expected: &str| {
+            RunError::Request(format!(
+                "--param {declared}={text}: the parameter is of type {kind}; give {expected}"
+            ))
+        };
+        let value = match kind.as_str() {
+            "int" => text
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| bad("a whole number"))?,
+            "float" => text
+                .trim()
+                .parse::<f64>()
+                .map(Value::from)
+                .map_err(|_| bad("a number"))?,
+            "bool" => match text.trim().to_ascii_lowercase().as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => return Err(bad("true or false")),
+            },
+            "array" | "object" => serde_json::from_str(text).map_err(|_| bad("JSON"))?,
+            _ => Value::String(text.clone()),
+        };
+        bound.insert(declared.clone(), value);
+    }
+    let missing: Vec<&str> = pipeline
+        .parameters
+        .keys()
+        .filter(|name| !bound.contains_key(*name))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(RunError::Request(format!(
+            "pipeline {pipeline_name} needs values for {}; pass --param NAME=VALUE",
+            missing.join(", ")
+        )));
+    }
+    Ok(bound)
+}
+
+fn run_activity(
+    store: &RunStore,
+    factory: &Factory,
+    pipeline: &str,
+    activity: &Activity,
+    context: &ExprContext,
+    progress: &dyn CopyProgress,
+) -> Result<ActivityOutcome, RunError> {
+    let id = store.begin_activity(
+        &context.run_id,
+        &activity.name,
+        &activity.kind,
+        &Value::Null,
+    )?;
+    tracing::info!(
+        activity = activity.name,
+        kind = activity.kind,
+        "activity started"
+    );
+    let result: Result<Value, (&str, String)> = match &activity.action {
+        Action::Copy(copy) if matches!(copy.source, CopySource::Office365(_)) => {
+            match factory::resolve::resolve_copy(factory, pipeline, &activity.name, context) {
+                Ok(plan) => run_copy(&plan, &context.run_id, progress).map_err(|f| (f.code, f.message)),
+                Err(d) => Err(("UserErrorInvalidDefinition", format!("{}: {}", d.message, d.fix))),
+            }
+        }
+        _ => Err((
+            "UserErrorNotSupported",
+            format!(
+                "activity `{}` of type {} is not supported yet; docs/limitations.md lists what runs",
+                activity.name, activity.kind
+            ),
+        )),
+    };
+    let (status, output, error) = match result {
+        Ok(output) => (RunStatus::Succeeded, output, None),
+        Err((code, message)) => (RunStatus::Failed, Value::Null, Some((code, message))),
+    };
+    let error_json = match &error {
+        Some((code, message)) => json!({
+            "errorCode": code, "message": message, "failureType": "UserError", "target": activity.name,
+        }),
+        None => Value::Null,
+    };
+    store.finish_activity(&id, status, &output, &error_json)?;
+    match &error {
+        Some((_, message)) => {
+            tracing::error!(activity = activity.name, "activity failed: {message}")
+        }
+        None => tracing::info!(activity = activity.name, "activity succeeded"),
+    }
+    Ok(ActivityOutcome {
+        name: activity.name.clone(),
+        kind: activity.kind.clone(),
+        status,
+        output,
+        error: error.map(|(_, m)| m),
+    })
+}
