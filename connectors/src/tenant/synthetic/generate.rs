@@ -48,6 +48,65 @@ pub enum GenerateError {
     Tenant(#[from] TenantError),
 }
 
+/// Mailboxes each thread generates per round before the round is written.
+const MAILBOXES_PER_THREAD: usize = 4;
+
+/// Generates the rows of `owners` on up to `workers` threads; the result is in owner order.
+fn generate_round(
+    tenant: &SyntheticTenant,
+    table: &Table,
+    window: Option<&DateWindow>,
+    owners: &[String],
+    workers: usize,
+) -> Result<Vec<String>, TenantError> {
+    let mut results: Vec<Result<String, TenantError>> = Vec::with_capacity(owners.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.min(owners.len()))
+            .map(|worker| {
+                scope.spawn(move || {
+                    owners
+                        .iter()
+                        .enumerate()
+                        .skip(worker)
+                        .step_by(workers)
+                        .map(|(i, owner)| {
+                            let request = ExtractRequest {
+                                table,
+                                owner,
+                                window: window.cloned(),
+                            };
+                            let mut text = String::new();
+                            tenant
+                                .extract(&request, &mut |page| {
+                                    text.push_str(&page);
+                                    Ok(())
+                                })
+                                .map(|()| (i, text))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut ordered: Vec<Option<Result<String, TenantError>>> =
+            (0..owners.len()).map(|_| None).collect();
+        for handle in handles {
+            let Ok(done) = handle.join() else {
+                return results.push(Err(TenantError::Consumer(
+                    "a generator thread panicked".into(),
+                )));
+            };
+            for item in done {
+                match item {
+                    Ok((i, text)) => ordered[i] = Some(Ok(text)),
+                    Err(e) => return results.push(Err(e)),
+                }
+            }
+        }
+        results.extend(ordered.into_iter().flatten());
+    });
+    results.into_iter().collect()
+}
+
 /// Writes each table over all valid users (or all groups, for group tables).
 ///
 /// `window` applies to tables with date filters, on their first filter column (calendar
@@ -68,6 +127,7 @@ pub fn generate_to_dir(
         (at(tenant.config.from), at(tenant.config.to) + day)
     };
     let (start, end) = window.unwrap_or(whole);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     for table in tables {
         let dir = out_dir.join(&table.name);
@@ -101,26 +161,16 @@ pub fn generate_to_dir(
             &owners_users
         };
         let (mut rows, mut bytes) = (0u64, 0u64);
-        let mut write_error = None;
-        for owner in owners {
-            let request = ExtractRequest {
-                table,
-                owner,
-                window: window.clone(),
-            };
-            let result = tenant.extract(&request, &mut |page| {
+        // Mailboxes are generated in parallel rounds and written in mailbox order, so the
+        // bytes do not depend on the number of threads. A round holds a few mailboxes per
+        // thread in memory, never the whole table.
+        for round in owners.chunks(workers * MAILBOXES_PER_THREAD) {
+            let pages = generate_round(tenant, table, window.as_ref(), round, workers)?;
+            for page in pages {
                 rows += page.bytes().filter(|&b| b == b'\n').count() as u64;
                 bytes += page.len() as u64;
-                out.write_all(page.as_bytes()).map_err(|e| {
-                    let message = e.to_string();
-                    write_error = Some(e);
-                    TenantError::Consumer(message)
-                })
-            });
-            if let Some(e) = write_error.take() {
-                return Err(io(e));
+                out.write_all(page.as_bytes()).map_err(io)?;
             }
-            result?;
         }
         out.flush().map_err(io)?;
         summary.tables.push(TableSummary {
