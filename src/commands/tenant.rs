@@ -7,28 +7,9 @@ use std::time::Instant;
 use chrono::{NaiveDate, TimeZone, Utc};
 use mdflow_connectors::catalog::{Catalog, Table};
 use mdflow_connectors::tenant::synthetic::generate::generate_to_dir;
-use mdflow_connectors::tenant::synthetic::{SyntheticConfig, SyntheticTenant};
+use mdflow_connectors::tenant::synthetic::{SyntheticConfig, SyntheticTenant, SUPPORTED_TABLES};
 
 use super::invalid_input;
-
-/// The tables generated when `--tables` is not given: everything the synthetic tenant holds.
-const DEFAULT_TABLES: [&str; 15] = [
-    "Message_v0",
-    "Message_v1",
-    "Inbox_v1",
-    "SentItem_v1",
-    "Event_v1",
-    "CalendarView_v0",
-    "Contact_v1",
-    "User_v1",
-    "MailboxSettings_v0",
-    "Manager_v0",
-    "DirectReport_v0",
-    "TeamChat_v1",
-    "MailFolder_v0",
-    "GroupDetails_v0",
-    "GroupMembers_v0",
-];
 
 /// The tenant subcommands.
 #[derive(clap::Subcommand)]
@@ -81,7 +62,7 @@ pub fn run(command: TenantCommand) -> ExitCode {
 fn generate(args: GenerateArgs) -> ExitCode {
     let catalog = Catalog::builtin();
     let names: Vec<String> = if args.tables.is_empty() {
-        DEFAULT_TABLES.iter().map(|s| s.to_string()).collect()
+        SUPPORTED_TABLES.iter().map(|s| s.to_string()).collect()
     } else {
         args.tables
             .iter()

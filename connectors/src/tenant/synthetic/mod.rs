@@ -37,6 +37,25 @@ pub use self::generate::{generate_to_dir, GenerateError, GenerateSummary, TableS
 const PAGE_ROWS: u64 = 500;
 const PAGE_BYTES: usize = 4 << 20;
 
+/// Every table the synthetic tenant holds, by short name.
+pub const SUPPORTED_TABLES: [&str; 15] = [
+    "Message_v0",
+    "Message_v1",
+    "Inbox_v1",
+    "SentItem_v1",
+    "Event_v1",
+    "CalendarView_v0",
+    "Contact_v1",
+    "User_v1",
+    "MailboxSettings_v0",
+    "Manager_v0",
+    "DirectReport_v0",
+    "MailFolder_v0",
+    "TeamChat_v1",
+    "GroupDetails_v0",
+    "GroupMembers_v0",
+];
+
 /// The name tenant errors use for this back-end.
 const BACKEND: &str = "synthetic";
 
