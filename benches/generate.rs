@@ -14,7 +14,10 @@ use mdflow_connectors::tenant::synthetic::{SyntheticConfig, SyntheticTenant};
 use mdflow_connectors::tenant::{DateWindow, ExtractRequest, TenantBackend};
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -23,7 +26,13 @@ fn main() {
     let repeat = env_or("MDFLOW_BENCH_REPEAT", 3).max(1);
     let from = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let to = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-    let config = SyntheticConfig { users, messages_per_user: per_user, seed: 1, from, to };
+    let config = SyntheticConfig {
+        users,
+        messages_per_user: per_user,
+        seed: 1,
+        from,
+        to,
+    };
     let tenant = SyntheticTenant::new(config).expect("valid configuration");
     let table = Catalog::builtin().table("Message_v1").unwrap();
     let window = DateWindow {
@@ -44,7 +53,11 @@ fn main() {
                 scope.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(owner) = owners.get(i) else { break };
-                    let request = ExtractRequest { table, owner, window: Some(window.clone()) };
+                    let request = ExtractRequest {
+                        table,
+                        owner,
+                        window: Some(window.clone()),
+                    };
                     tenant
                         .extract(&request, &mut |page| {
                             rows.fetch_add(page.matches('\n').count() as u64, Ordering::Relaxed);

@@ -29,6 +29,9 @@ enum Command {
     /// Read the records of earlier runs.
     #[command(subcommand)]
     Runs(commands::runs::RunsCommand),
+    /// Decide data access requests for Office 365 copies.
+    #[command(subcommand)]
+    Consent(commands::consent::ConsentCommand),
 }
 
 fn main() -> ExitCode {
@@ -40,5 +43,6 @@ fn main() -> ExitCode {
         Command::Tenant(cmd) => commands::tenant::run(cmd),
         Command::Run(args) => commands::run::run(args),
         Command::Runs(cmd) => commands::runs::run(cmd),
+        Command::Consent(cmd) => commands::consent::run(cmd),
     }
 }

@@ -8,6 +8,8 @@
 
 pub mod catalog;
 pub mod columnar;
+pub mod formats;
 pub mod lake;
+pub mod stores;
 pub mod tenant;
 pub mod text;

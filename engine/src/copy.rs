@@ -13,7 +13,9 @@ use std::time::Instant;
 
 use mdflow_connectors::catalog::{Catalog, DateFilter, Scope, Table};
 use mdflow_connectors::columnar::{encode_frame, Layout, RowDecoder};
-use mdflow_connectors::lake::{LakeStore, LocalFolderLake, OutputLocation, PublishedFile};
+use mdflow_connectors::formats::text::TextWriter;
+use mdflow_connectors::formats::{Compression, Encoder, TextEncoding};
+use mdflow_connectors::lake::{LakeStore, OutputLocation, PublishedFile};
 use mdflow_connectors::tenant::scope::parse_user_scope;
 use mdflow_connectors::tenant::synthetic::{SyntheticConfig, SyntheticTenant};
 use mdflow_connectors::tenant::{DateWindow, ExtractRequest, TenantBackend, TenantError};
@@ -22,6 +24,30 @@ use serde_json::{json, Value};
 use crate::factory::resolve::{
     CopyPlan, FilePattern, LakeStore as LakeKind, SyntheticSettings, TenantConnection,
 };
+
+/// A sink file: text in the dataset's encoding, compressed with its codec.
+type SinkFile = TextWriter<Encoder>;
+
+/// The codec and encoding a JSON sink dataset asks for.
+pub(crate) fn sink_format(
+    compression: &str,
+    encoding: &str,
+) -> Result<(Compression, TextEncoding), CopyFailure> {
+    let bad = |e: mdflow_connectors::formats::UnknownSetting| {
+        CopyFailure::new(
+            "UserErrorInvalidFormatSettings",
+            format!("sink dataset: {e}"),
+        )
+    };
+    let codec = Compression::parse(compression).map_err(bad)?;
+    if codec == Compression::ZipDeflate {
+        return Err(CopyFailure::new(
+            "UserErrorInvalidFormatSettings",
+            "sink dataset: ZipDeflate can be read but not written; use GZip, BZip2 or Deflate",
+        ));
+    }
+    Ok((codec, TextEncoding::parse(encoding).map_err(bad)?))
+}
 
 /// Rows decoded before a worker encodes them and hands them to the writer.
 const BATCH_ROWS: usize = 2_000;
@@ -54,7 +80,7 @@ pub struct CopyFailure {
 }
 
 impl CopyFailure {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         CopyFailure {
             code,
             message: message.into(),
@@ -87,6 +113,7 @@ pub fn run_copy(
     RowDecoder::new(table, projection)
         .map_err(|e| CopyFailure::new("UserErrorInvalidColumnMapping", e.to_string()))?;
 
+    let format = sink_format(&plan.sink.compression, &plan.sink.encoding)?;
     let lake = open_lake(&plan.sink.store)?;
     let location = OutputLocation {
         container: plan.sink.container.clone(),
@@ -141,7 +168,7 @@ pub fn run_copy(
             }));
         }
         drop(sender);
-        let written = write_batches(receiver, staged.as_mut(), &location, layout_array);
+        let written = write_batches(receiver, staged.as_mut(), &location, layout_array, format);
         if written.is_err() {
             stop.store(true, Ordering::Relaxed);
         }
@@ -200,11 +227,21 @@ fn connect_tenant(connection: &TenantConnection) -> Result<Box<dyn TenantBackend
                 .map(|t| Box::new(t) as Box<dyn TenantBackend>)
                 .map_err(|e| CopyFailure::new("UserErrorInvalidSyntheticTenant", e))
         }
-        TenantConnection::Graph { .. } => Err(CopyFailure::new(
-            "UserErrorNotSupported",
-            "extracting from a real tenant through Microsoft Graph is not supported yet; \
+        TenantConnection::Graph {
+            service_principal_key,
+            ..
+        } => {
+            // The key is read here, where the token request will use it (issue #6), so a
+            // secret that cannot be found is reported before the missing back-end.
+            let _key = service_principal_key
+                .reveal()
+                .map_err(|e| CopyFailure::new("UserErrorCredentialNotFound", e.to_string()))?;
+            Err(CopyFailure::new(
+                "UserErrorNotSupported",
+                "extracting from a real tenant through Microsoft Graph is not supported yet; \
              use the synthetic tenant (see docs/factory-format.md) — docs/limitations.md",
-        )),
+            ))
+        }
     }
 }
 
@@ -300,14 +337,7 @@ fn date_window(plan: &CopyPlan, table: &Table) -> Result<Option<DateWindow>, Cop
 }
 
 fn open_lake(store: &LakeKind) -> Result<Box<dyn LakeStore>, CopyFailure> {
-    match store {
-        LakeKind::LocalFolder(root) => Ok(Box::new(LocalFolderLake::new(root))),
-        _ => Err(CopyFailure::new(
-            "UserErrorNotSupported",
-            "writing to Azure Blob Storage or ADLS Gen2 is not supported yet; use a file:// \
-             lake (see docs/factory-format.md) — docs/limitations.md",
-        )),
-    }
+    crate::lake_access::open_lake(store).map_err(|e| CopyFailure::new(e.code, e.message))
 }
 
 /// Extracts one mailbox: pages decode into a batch, full batches are encoded and sent.
@@ -392,6 +422,7 @@ fn write_batches(
     staged: &mut dyn mdflow_connectors::lake::StagedOutput,
     location: &OutputLocation,
     layout_array: bool,
+    format: (Compression, TextEncoding),
 ) -> Result<(u64, u64), CopyFailure> {
     let sink_failure = |e: std::io::Error| {
         CopyFailure::new(
@@ -404,23 +435,26 @@ fn write_batches(
     };
     let (mut rows, mut total) = (0u64, 0u64);
     let mut part = 0usize;
-    let mut current: Option<(Box<dyn Write + Send>, u64)> = None;
+    let mut current: Option<(SinkFile, u64)> = None;
     let open = |part: usize, staged: &mut dyn mdflow_connectors::lake::StagedOutput| {
         let name = location
             .file_name
             .clone()
-            .unwrap_or_else(|| format!("part-{part:05}.json"));
-        let mut file = staged.create(&name).map_err(lake_failure)?;
+            .unwrap_or_else(|| format!("part-{part:05}.json{}", format.0.extension()));
+        let file = staged.create(&name).map_err(lake_failure)?;
+        let file = format.0.writer(file).map_err(sink_failure)?;
+        let mut file = format.1.writer(file).map_err(sink_failure)?;
         if layout_array {
             file.write_all(b"[\n").map_err(sink_failure)?;
         }
         Ok::<_, CopyFailure>(file)
     };
-    let close = |mut file: Box<dyn Write + Send>| {
+    let close = |mut file: SinkFile| {
         if layout_array {
             file.write_all(b"\n]\n").map_err(sink_failure)?;
         }
-        file.flush().map_err(sink_failure)
+        file.flush().map_err(sink_failure)?;
+        file.into_inner().finish().map_err(sink_failure)
     };
 
     for (batch_rows, batch) in receiver {

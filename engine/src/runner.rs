@@ -9,6 +9,7 @@ use chrono::Utc;
 use mdflow_connectors::catalog::Catalog;
 use serde_json::{json, Value};
 
+use crate::consent::{ConsentError, ConsentGate, ConsentOptions, Held};
 use crate::copy::{run_copy, CopyProgress};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::expr::ExprContext;
@@ -27,6 +28,8 @@ pub struct RunRequest<'a> {
     pub params: Vec<(String, String)>,
     /// Where run records go.
     pub state_dir: PathBuf,
+    /// Who asks for data access, and whether to wait for a decision (docs/security.md).
+    pub consent: ConsentOptions,
 }
 
 /// Why a run could not start. A run that starts and fails is an `Ok` outcome with status
@@ -39,6 +42,8 @@ pub enum RunError {
     Request(String),
     /// The run store cannot be used.
     Store(RunStoreError),
+    /// The consent records cannot be used.
+    Consent(ConsentError),
 }
 
 impl fmt::Display for RunError {
@@ -47,7 +52,14 @@ impl fmt::Display for RunError {
             RunError::Invalid(d) => write!(f, "the factory has {} problems", d.len()),
             RunError::Request(message) => f.write_str(message),
             RunError::Store(e) => write!(f, "{e}"),
+            RunError::Consent(e) => write!(f, "{e}"),
         }
+    }
+}
+
+impl From<ConsentError> for RunError {
+    fn from(e: ConsentError) -> Self {
+        RunError::Consent(e)
     }
 }
 
@@ -121,10 +133,17 @@ pub fn run_pipeline(
     let pipeline = choose_pipeline(&factory, request.pipeline)?;
     let parameters = bind_parameters(&pipeline.def, &pipeline.name, &request.params)?;
     let store = RunStore::open(&request.state_dir)?;
+    let gate = ConsentGate::new(
+        &factory,
+        &request.state_dir,
+        request.factory,
+        request.consent.clone(),
+    )?;
+    // SecureString parameters are masked in the record; expressions still see the value.
     let run_id = store.begin_pipeline_run(
         &request.factory.display().to_string(),
         &pipeline.name,
-        &Value::Object(parameters.clone().into_iter().collect()),
+        &crate::secrets::mask_parameters(&pipeline.def.parameters, &parameters),
     )?;
     tracing::info!(run_id, pipeline = pipeline.name, "pipeline run started");
     let context = ExprContext {
@@ -154,7 +173,22 @@ pub fn run_pipeline(
                 .position(|n| *n == name)
                 .map_or(RunStatus::Skipped, |i| statuses[i])
         };
-        let outcome = if schedule::should_run(&activity.depends_on, status_of) {
+        // A dependency held for consent has not finished: its dependents wait, unstarted.
+        let held = activity
+            .depends_on
+            .iter()
+            .any(|(d, _)| matches!(status_of(d), RunStatus::InProgress | RunStatus::Queued));
+        let outcome = if held {
+            let id = store.begin_activity(&run_id, &activity.name, &activity.kind, &Value::Null)?;
+            store.finish_activity(&id, RunStatus::Queued, &Value::Null, &Value::Null)?;
+            ActivityOutcome {
+                name: activity.name.clone(),
+                kind: activity.kind.clone(),
+                status: RunStatus::Queued,
+                output: Value::Null,
+                error: None,
+            }
+        } else if schedule::should_run(&activity.depends_on, status_of) {
             run_activity(
                 &store,
                 &factory,
@@ -162,6 +196,7 @@ pub fn run_pipeline(
                 activity,
                 &context,
                 progress,
+                &gate,
             )?
         } else {
             let id = store.begin_activity(&run_id, &activity.name, &activity.kind, &Value::Null)?;
@@ -187,7 +222,11 @@ pub fn run_pipeline(
                 .collect()
         })
         .collect();
-    let status = schedule::pipeline_status(&statuses, &dependency_indices);
+    let status = match schedule::pipeline_status(&statuses, &dependency_indices) {
+        // Nothing failed, but an activity waits for consent: so does the run.
+        RunStatus::Succeeded if statuses.contains(&RunStatus::InProgress) => RunStatus::InProgress,
+        status => status,
+    };
     let message = outcomes.iter().find_map(|o| o.error.clone());
     store.finish_pipeline_run(&run_id, status, message.as_deref())?;
     tracing::info!(run_id, status = status.as_str(), "pipeline run finished");
@@ -304,6 +343,7 @@ fn run_activity(
     activity: &Activity,
     context: &ExprContext,
     progress: &dyn CopyProgress,
+    gate: &ConsentGate<'_>,
 ) -> Result<ActivityOutcome, RunError> {
     let id = store.begin_activity(
         &context.run_id,
@@ -316,12 +356,33 @@ fn run_activity(
         kind = activity.kind,
         "activity started"
     );
+    // Office 365 copies extract only under an approved data access request.
+    let refused = match gate.admit(pipeline, activity, context)? {
+        Some(Held::Waiting { output, .. }) => {
+            store.finish_activity(&id, RunStatus::InProgress, &output, &Value::Null)?;
+            return Ok(ActivityOutcome {
+                name: activity.name.clone(),
+                kind: activity.kind.clone(),
+                status: RunStatus::InProgress,
+                output,
+                error: None,
+            });
+        }
+        Some(Held::Refused { code, message }) => Some((code, message)),
+        None => None,
+    };
     let result: Result<Value, (&str, String)> = match &activity.action {
-        Action::Copy(copy) if matches!(copy.source, CopySource::Office365(_)) => {
-            match factory::resolve::resolve_copy(factory, pipeline, &activity.name, context) {
+        Action::Copy(copy) if matches!(copy.source, CopySource::Office365(_)) => match refused {
+            Some(refusal) => Err(refusal),
+            None => match factory::resolve::resolve_copy(factory, pipeline, &activity.name, context) {
                 Ok(plan) => run_copy(&plan, &context.run_id, progress).map_err(|f| (f.code, f.message)),
                 Err(d) => Err(("UserErrorInvalidDefinition", format!("{}: {}", d.message, d.fix))),
-            }
+            },
+        },
+        // A copy from the lake into another store (docs/stores.md).
+        Action::Copy(_) => {
+            crate::chained_copy::run_chained_copy(factory, pipeline, activity, context)
+                .map_err(|f| (f.code, f.message))
         }
         _ => Err((
             "UserErrorNotSupported",

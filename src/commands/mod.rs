@@ -1,6 +1,7 @@
 //! One module per subcommand. Exit codes: 0 success, 1 a run failed, 2 invalid input.
 
 pub mod catalog;
+pub mod consent;
 pub mod run;
 pub mod runs;
 pub mod tenant;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use mdflow_engine::consent::ConsentOptions;
 use mdflow_engine::copy::CopyProgress;
 use mdflow_engine::runner::{run_pipeline, RunError, RunRequest};
 use mdflow_engine::runs::RunStatus;
@@ -29,6 +30,21 @@ pub struct RunArgs {
     /// Print the run result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Who runs, for data access requests on the synthetic tenant (default:
+    /// $MDFLOW_IDENTITY, else the login name); a real tenant asks as its service principal.
+    #[arg(long = "as", value_name = "IDENTITY")]
+    pub identity: Option<String>,
+    /// Wait for a decision on data access requests instead of ending in progress.
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this many seconds (the run stays in progress).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 86_400,
+        requires = "wait"
+    )]
+    pub wait_timeout: u64,
 }
 
 /// The state folder of a factory when `--state-dir` is not given.
@@ -65,6 +81,12 @@ pub fn run(args: RunArgs) -> ExitCode {
         pipeline: args.pipeline.as_deref(),
         params,
         state_dir,
+        consent: ConsentOptions {
+            identity: args.identity.clone(),
+            wait: args
+                .wait
+                .then(|| std::time::Duration::from_secs(args.wait_timeout)),
+        },
     };
     let progress = Progress::new();
     let result = run_pipeline(&request, &progress);
@@ -84,8 +106,13 @@ pub fn run(args: RunArgs) -> ExitCode {
                     outcome.status.as_str()
                 );
                 for activity in &outcome.activities {
+                    let waiting = activity.output.pointer("/executionDetails/0/message");
                     let detail = match (&activity.error, activity.output.get("rowsCopied")) {
                         (Some(error), _) => format!(": {error}"),
+                        (None, None) if activity.status == RunStatus::InProgress => waiting
+                            .and_then(|m| m.as_str())
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default(),
                         (None, Some(rows)) => format!(
                             ": {rows} rows, {} bytes, {} files",
                             activity.output["dataWritten"], activity.output["filesWritten"]

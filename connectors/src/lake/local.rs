@@ -1,7 +1,7 @@
 //! A local folder as the lake: the embedded default (`file://` linked services).
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::{LakeError, LakeStore, OutputLocation, PublishedFile, StagedOutput};
@@ -82,6 +82,61 @@ impl LakeStore for LocalFolderLake {
             files: Vec::new(),
         }))
     }
+
+    fn list(&self, location: &OutputLocation) -> Result<Vec<PublishedFile>, LakeError> {
+        location.validate()?;
+        let folder = self.root.join(location.folder_path());
+        let lake_folder = location.folder_path();
+        if let Some(name) = &location.file_name {
+            let path = folder.join(name);
+            let meta = fs::metadata(&path).map_err(|_| LakeError::NotFound {
+                path: format!("{lake_folder}/{name}"),
+            })?;
+            return Ok(vec![PublishedFile {
+                path: format!("{lake_folder}/{name}"),
+                bytes: meta.len(),
+            }]);
+        }
+        if !folder.is_dir() {
+            return Err(LakeError::NotFound { path: lake_folder });
+        }
+        let mut found = Vec::new();
+        walk(&folder, &lake_folder, &mut found)?;
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(found)
+    }
+
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send>, LakeError> {
+        if path.split('/').any(|s| s == ".." || s.is_empty()) {
+            return Err(LakeError::NotFound {
+                path: path.to_owned(),
+            });
+        }
+        let full = self.root.join(path);
+        let file = File::open(&full).map_err(io("cannot open", &full))?;
+        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+    }
+}
+
+/// Collects the files under `dir`, skipping `_mdflow` folders and files.
+fn walk(dir: &Path, lake_dir: &str, found: &mut Vec<PublishedFile>) -> Result<(), LakeError> {
+    for entry in fs::read_dir(dir).map_err(io("cannot list", dir))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("_mdflow") {
+            continue;
+        }
+        let lake_path = format!("{lake_dir}/{name}");
+        let meta = entry.metadata().map_err(io("cannot list", &entry.path()))?;
+        if meta.is_dir() {
+            walk(&entry.path(), &lake_path, found)?;
+        } else {
+            found.push(PublishedFile {
+                path: lake_path,
+                bytes: meta.len(),
+            });
+        }
+    }
+    Ok(())
 }
 
 struct LocalStaged {

@@ -8,11 +8,13 @@
 
 mod local;
 mod location;
+mod object;
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 pub use local::LocalFolderLake;
 pub use location::{check_segment, OutputLocation};
+pub use object::{AzureAccount, AzureCredential, ObjectLake};
 
 /// Errors of lake storage.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,40 @@ pub enum LakeError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A failure reported by an object store.
+    #[error("{action} {path}: {message}")]
+    Store {
+        /// What was being done.
+        action: &'static str,
+        /// The path in the lake.
+        path: String,
+        /// What the store said.
+        message: String,
+    },
+    /// A file or folder that does not exist.
+    #[error("{path} does not exist; check the dataset's container, folderPath and fileName")]
+    NotFound {
+        /// The path in the lake.
+        path: String,
+    },
+    /// An output whose commit was interrupted.
+    #[error(
+        "{path} was being published by run {run} when it stopped; rerun the copy that writes it"
+    )]
+    HalfPublished {
+        /// The output folder.
+        path: String,
+        /// The run whose commit did not finish.
+        run: String,
+    },
+    /// A storage account address or credential that cannot be used.
+    #[error("storage endpoint `{endpoint}` {reason}")]
+    BadAccount {
+        /// The endpoint as given.
+        endpoint: String,
+        /// Why it cannot be used, and the fix.
+        reason: String,
+    },
 }
 
 /// One file a commit published.
@@ -61,6 +97,13 @@ pub trait LakeStore: Send + Sync {
         location: &OutputLocation,
         run_id: &str,
     ) -> Result<Box<dyn StagedOutput>, LakeError>;
+
+    /// The committed files at `location`: the named file, or every file under the folder
+    /// (sub-folders included, `_mdflow` staging skipped), in path order.
+    fn list(&self, location: &OutputLocation) -> Result<Vec<PublishedFile>, LakeError>;
+
+    /// Opens a file that [`LakeStore::list`] returned, for streaming reads.
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send>, LakeError>;
 }
 
 /// Files being written for one output.

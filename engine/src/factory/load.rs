@@ -69,6 +69,7 @@ pub fn load(path: &Path) -> (Factory, Vec<Diagnostic>) {
             "give the factory folder (with linkedService/, dataset/, pipeline/) or a JSON file",
         ));
     }
+    factory.settings = super::settings::load(&factory.root, &mut diags);
     (factory, diags)
 }
 

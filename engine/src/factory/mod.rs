@@ -9,6 +9,7 @@ pub mod load;
 pub mod model;
 pub mod pipeline;
 pub mod resolve;
+pub mod settings;
 
 use std::path::PathBuf;
 
@@ -71,6 +72,8 @@ pub struct Factory {
     pub pipelines: Vec<Resource<Pipeline>>,
     /// Data flows, in load order.
     pub dataflows: Vec<Resource<DataFlow>>,
+    /// mdflow's own settings (`mdflow.json` at the root): consent, approvers, regions.
+    pub settings: settings::FactorySettings,
 }
 
 fn find<'a, T>(items: &'a [Resource<T>], name: &str) -> Option<&'a Resource<T>> {

@@ -41,9 +41,9 @@ pub struct ParameterSpec {
     pub default_value: Option<Value>,
 }
 
-/// A secret in a linked service. Its value never appears in Debug output or messages.
-#[derive(Clone, Deserialize)]
-#[serde(tag = "type")]
+/// A secret in a linked service. Its value never appears in Debug output or messages;
+/// reading and revealing it are in [`crate::secrets`].
+#[derive(Clone)]
 // Loaded once per factory: the size gap costs nothing, boxing would clutter every match.
 #[allow(clippy::large_enum_variant)]
 pub enum Secret {
@@ -51,17 +51,20 @@ pub enum Secret {
     /// someone pasted it).
     SecureString {
         /// The secret text.
-        value: String,
+        value: crate::secrets::SecretValue,
+    },
+    /// mdflow extension: the secret is the value of an environment variable at run time.
+    EnvironmentVariable {
+        /// The variable's name.
+        name: String,
     },
     /// A secret held in Azure Key Vault, read through a Key Vault linked service.
-    #[serde(rename_all = "camelCase")]
     AzureKeyVaultSecret {
         /// The Key Vault linked service.
         store: Reference,
         /// The secret's name in the vault.
         secret_name: Dynamic,
         /// A specific version; the latest when absent.
-        #[serde(default)]
         secret_version: Option<Dynamic>,
     },
 }
@@ -70,6 +73,7 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Secret::SecureString { .. } => f.write_str("SecureString(<redacted>)"),
+            Secret::EnvironmentVariable { name } => write!(f, "EnvironmentVariable({name})"),
             Secret::AzureKeyVaultSecret { secret_name, .. } => {
                 write!(f, "AzureKeyVaultSecret({secret_name})")
             }
@@ -331,7 +335,7 @@ pub struct JsonDataset {
     /// Text encoding, UTF-8 by default.
     #[serde(default)]
     pub encoding_name: Option<Dynamic>,
-    /// Compression codec; mdflow writes uncompressed files.
+    /// Compression codec (`{"type": "GZip"}`, BZip2, Deflate; ZipDeflate for reading).
     #[serde(default)]
     pub compression: Option<Dynamic>,
     /// Properties mdflow does not know.

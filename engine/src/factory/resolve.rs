@@ -105,6 +105,8 @@ pub enum LakeStore {
         endpoint: String,
         /// The service principal, when configured.
         auth: Option<ServicePrincipal>,
+        /// Account key, SAS or connection string, when configured.
+        secrets: StorageSecrets,
     },
     /// Azure Data Lake Storage Gen2.
     AdlsGen2 {
@@ -112,6 +114,8 @@ pub enum LakeStore {
         url: String,
         /// The service principal, when configured.
         auth: Option<ServicePrincipal>,
+        /// Account key or SAS, when configured.
+        secrets: StorageSecrets,
     },
 }
 
@@ -137,6 +141,10 @@ pub struct LakeTarget {
     pub file_name: Option<String>,
     /// Line-per-object or array.
     pub file_pattern: FilePattern,
+    /// The dataset's `compression.type` (`GZip`, `BZip2`, `Deflate`); empty for none.
+    pub compression: String,
+    /// The dataset's `encodingName`; empty for UTF-8.
+    pub encoding: String,
 }
 
 /// Resolves one Copy activity (Office 365 to a JSON lake sink) of a pipeline. `ctx`
@@ -335,18 +343,37 @@ fn tenant_connection(
         Some(_) => field(&o.service_principal_tenant_id, "servicePrincipalTenantId")?,
         None => tenant_id.clone(),
     };
-    let key = o.service_principal_key.clone().ok_or_else(|| {
+    let key = o.service_principal_key.as_ref().ok_or_else(|| {
         secret_error(
             ls,
             &format!("{at}/servicePrincipalKey"),
             "`servicePrincipalKey`",
         )
     })?;
+    let key = bound_secret(key, ls, &format!("{at}/servicePrincipalKey"), ctx)?;
     Ok(TenantConnection::Graph {
         tenant_id,
         service_principal_tenant_id: sp_tenant,
         service_principal_id: field(&o.service_principal_id, "servicePrincipalId")?,
         service_principal_key: key,
+    })
+}
+
+/// A secret with its Key Vault name evaluated; its value stays unread until a connection
+/// needs it.
+fn bound_secret<T>(
+    secret: &Secret,
+    r: &Resource<T>,
+    pointer: &str,
+    ctx: &ExprContext,
+) -> Result<Secret, Diagnostic> {
+    secret.bound(ctx).map_err(|e| {
+        Diagnostic::error(
+            &r.origin.file,
+            r.pointer(pointer),
+            e.to_string(),
+            "correct the secretName expression",
+        )
     })
 }
 
@@ -421,6 +448,9 @@ struct Resolver<'a> {
 }
 
 mod parts;
+mod storage;
+
+pub use storage::{resolve_dataset, ResolvedDataset, StorageSecrets};
 
 #[cfg(test)]
 mod tests {

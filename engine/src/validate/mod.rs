@@ -2,12 +2,14 @@
 //! its file, JSON pointer and a fix, before anything runs.
 //!
 //! Passes, one per file: references between resources ([`references`]), expression syntax
-//! (here), the activity graph of each pipeline ([`graph`]) and the Office 365 copy rules
-//! ([`copy`]).
+//! (here), the activity graph of each pipeline ([`graph`]), the Office 365 copy rules
+//! ([`copy`]) and the consent, tenant and region rules ([`governance`]).
 
 mod copy;
+mod governance;
 mod graph;
 mod references;
+mod regions;
 
 use mdflow_connectors::catalog::Catalog;
 use serde_json::Value;
@@ -25,6 +27,7 @@ pub fn validate(factory: &Factory, catalog: &Catalog) -> Vec<Diagnostic> {
     for ls in &factory.linked_services {
         office365_credentials(ls, &mut out);
     }
+    governance::check(factory, &mut out);
     for p in &factory.pipelines {
         graph::check(p, &mut out);
         for activity in &p.def.activities {

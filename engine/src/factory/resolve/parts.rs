@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::storage;
 use super::*;
 
 impl Resolver<'_> {
@@ -189,6 +190,7 @@ impl Resolver<'_> {
                 None => Ok(None),
             }
         };
+        let (compression, encoding) = storage::format_settings(ds, dctx)?;
         let (container, folder, file_name, legacy_pattern) = match &ds.def.kind {
             DatasetKind::Json(json) => {
                 let loc = json
@@ -249,10 +251,12 @@ impl Resolver<'_> {
             folder_path: folder.unwrap_or_default().trim_matches('/').to_owned(),
             file_name: file_name.filter(|f| !f.is_empty()),
             file_pattern,
+            compression,
+            encoding,
         })
     }
 
-    fn store(
+    pub(super) fn store(
         &self,
         ls: &Resource<LinkedService>,
         ctx: &ExprContext,
@@ -271,7 +275,7 @@ impl Resolver<'_> {
                 (Some(client_id), Some(secret)) => Some(ServicePrincipal {
                     tenant: get(tenant, "tenant")?.unwrap_or_default(),
                     client_id,
-                    secret: secret.clone(),
+                    secret: bound_secret(secret, ls, &format!("{tp}/servicePrincipalKey"), ctx)?,
                 }),
                 _ => None,
             })
@@ -283,20 +287,24 @@ impl Resolver<'_> {
                     return Ok(LakeStore::LocalFolder(dir));
                 }
                 let auth = principal(&l.service_principal_id, &l.service_principal_key, &l.tenant)?;
-                Ok(LakeStore::AdlsGen2 { url, auth })
+                let secrets = storage::blobfs_secrets(l, ls, ctx)?;
+                Ok(LakeStore::AdlsGen2 { url, auth, secrets })
             }
             LinkedServiceKind::AzureBlobStorage(l) => {
                 let endpoint = match get(&l.service_endpoint, "serviceEndpoint")? {
                     Some(e) => e,
-                    None => get(&l.connection_string, "connectionString")?
-                        .map(|c| blob_endpoint(&c))
-                        .unwrap_or_default(),
+                    None => storage::plain_endpoint(&l.connection_string, ctx).unwrap_or_default(),
                 };
                 if let Some(dir) = local_folder(&endpoint, &self.factory.root) {
                     return Ok(LakeStore::LocalFolder(dir));
                 }
                 let auth = principal(&l.service_principal_id, &l.service_principal_key, &l.tenant)?;
-                Ok(LakeStore::AzureBlob { endpoint, auth })
+                let secrets = storage::blob_secrets(l, ls, ctx)?;
+                Ok(LakeStore::AzureBlob {
+                    endpoint,
+                    auth,
+                    secrets,
+                })
             }
             LinkedServiceKind::AzureDataLakeStore(_) => Err(ds_error(
                 ls,
