@@ -35,18 +35,6 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     }
 }
 
-/// A name for the staging folder that two outputs of one run never share.
-fn staging_name(location: &OutputLocation) -> String {
-    let key = format!(
-        "{}/{}",
-        location.folder_path(),
-        location.file_name.as_deref().unwrap_or("")
-    );
-    key.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
-}
-
 impl LakeStore for LocalFolderLake {
     fn describe(&self) -> String {
         format!("file://{}", self.root.display())
@@ -59,7 +47,7 @@ impl LakeStore for LocalFolderLake {
     ) -> Result<Box<dyn StagedOutput>, LakeError> {
         location.validate()?;
         let staging_root = self.root.join(&location.container).join(STAGING_DIR);
-        let output_key = staging_name(location);
+        let output_key = location.staging_key();
 
         // Debris of killed runs of this same output: never published, safe to drop.
         if let Ok(entries) = fs::read_dir(&staging_root) {

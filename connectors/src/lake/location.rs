@@ -51,6 +51,20 @@ impl OutputLocation {
         Ok(segments)
     }
 
+    /// A name for this output's staging and manifest entries that two outputs of one run
+    /// never share: the folder and file name with everything but letters and digits
+    /// replaced.
+    pub fn staging_key(&self) -> String {
+        let key = format!(
+            "{}/{}",
+            self.folder_path(),
+            self.file_name.as_deref().unwrap_or("")
+        );
+        key.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    }
+
     /// The folder as a lake path, `container/folder`.
     pub fn folder_path(&self) -> String {
         let folder = self.folder.trim_matches('/');

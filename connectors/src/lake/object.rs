@@ -347,18 +347,6 @@ struct ManifestFile {
     bytes: u64,
 }
 
-/// The same key the local lake uses, so both stores name staging alike.
-fn output_key(location: &OutputLocation) -> String {
-    let key = format!(
-        "{}/{}",
-        location.folder_path(),
-        location.file_name.as_deref().unwrap_or("")
-    );
-    key.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
-}
-
 fn folder_prefix(location: &OutputLocation) -> String {
     let folder = location.folder.trim_matches('/');
     if folder.is_empty() {
@@ -384,7 +372,7 @@ impl LakeStore for ObjectLake {
         location.validate()?;
         super::check_segment("run id", run_id)?;
         let (store, base) = self.store(&location.container)?;
-        let key = output_key(location);
+        let key = location.staging_key();
 
         // Debris of killed runs of this same output: never published, safe to drop.
         let staging_root = format!("{base}{STAGING_DIR}");
@@ -437,7 +425,7 @@ impl LakeStore for ObjectLake {
                 bytes: meta.size,
             }]);
         }
-        let manifest_path = format!("{base}{MANIFEST_DIR}/{}.json", output_key(location));
+        let manifest_path = format!("{base}{MANIFEST_DIR}/{}.json", location.staging_key());
         match self.manifest(store.as_ref(), &manifest_path)? {
             Some(m) if m.state == "committed" => Ok(m
                 .files

@@ -113,6 +113,20 @@ pub fn quote(name: &str) -> String {
 }
 
 impl TableWrite {
+    /// The `CREATE TABLE` statement for `autoCreate`, with the upsert keys as primary key.
+    pub fn create_table_sql(&self, sql_type: fn(ColumnType) -> &'static str) -> String {
+        let mut columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| format!("{} {}", quote(&c.name), sql_type(c.ty)))
+            .collect();
+        if !self.upsert_keys.is_empty() {
+            let keys: Vec<String> = self.upsert_keys.iter().map(|k| quote(k)).collect();
+            columns.push(format!("PRIMARY KEY ({})", keys.join(", ")));
+        }
+        format!("CREATE TABLE {} ({})", self.qualified(), columns.join(", "))
+    }
+
     /// `"schema"."table"`, or `"table"`.
     pub fn qualified(&self) -> String {
         match &self.schema {

@@ -101,16 +101,7 @@ pub fn write(
         if !plan.auto_create {
             return Err(StoreError::NoTable(table));
         }
-        let mut columns: Vec<String> = plan
-            .columns
-            .iter()
-            .map(|c| format!("{} {}", quote(&c.name), sql_type(c.ty)))
-            .collect();
-        if !plan.upsert_keys.is_empty() {
-            let keys: Vec<String> = plan.upsert_keys.iter().map(|k| quote(k)).collect();
-            columns.push(format!("PRIMARY KEY ({})", keys.join(", ")));
-        }
-        tx.batch_execute(&format!("CREATE TABLE {table} ({})", columns.join(", ")))
+        tx.batch_execute(&plan.create_table_sql(sql_type))
             .map_err(db)?;
     }
 

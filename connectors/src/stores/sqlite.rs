@@ -78,16 +78,7 @@ pub fn write(path: &Path, plan: &TableWrite, rows: &[Vec<Cell>]) -> Result<u64, 
         if !plan.auto_create {
             return Err(StoreError::NoTable(table));
         }
-        let mut columns: Vec<String> = plan
-            .columns
-            .iter()
-            .map(|c| format!("{} {}", quote(&c.name), sql_type(c.ty)))
-            .collect();
-        if !plan.upsert_keys.is_empty() {
-            let keys: Vec<String> = plan.upsert_keys.iter().map(|k| quote(k)).collect();
-            columns.push(format!("PRIMARY KEY ({})", keys.join(", ")));
-        }
-        tx.execute_batch(&format!("CREATE TABLE {table} ({})", columns.join(", ")))
+        tx.execute_batch(&plan.create_table_sql(sql_type))
             .map_err(db)?;
     }
     let placeholders: Vec<String> = (1..=plan.columns.len()).map(|i| format!("?{i}")).collect();
