@@ -16,7 +16,7 @@ use mdflow_connectors::columnar::{encode_frame, Layout, RowDecoder};
 use mdflow_connectors::formats::text::TextWriter;
 use mdflow_connectors::formats::{Compression, Encoder, TextEncoding};
 use mdflow_connectors::lake::{LakeStore, OutputLocation, PublishedFile};
-use mdflow_connectors::tenant::scope::parse_user_scope;
+use mdflow_connectors::tenant::graph::{ClientSecret, GraphConfig, GraphTenant};
 use mdflow_connectors::tenant::synthetic::{SyntheticConfig, SyntheticTenant};
 use mdflow_connectors::tenant::{DateWindow, ExtractRequest, TenantBackend, TenantError};
 use serde_json::{json, Value};
@@ -228,19 +228,34 @@ fn connect_tenant(connection: &TenantConnection) -> Result<Box<dyn TenantBackend
                 .map_err(|e| CopyFailure::new("UserErrorInvalidSyntheticTenant", e))
         }
         TenantConnection::Graph {
+            tenant_id,
+            service_principal_tenant_id,
+            service_principal_id,
             service_principal_key,
-            ..
+            options,
         } => {
-            // The key is read here, where the token request will use it (issue #6), so a
-            // secret that cannot be found is reported before the missing back-end.
-            let _key = service_principal_key
+            // Revealed here, where the token request uses it; never logged.
+            let key = service_principal_key
                 .reveal()
                 .map_err(|e| CopyFailure::new("UserErrorCredentialNotFound", e.to_string()))?;
-            Err(CopyFailure::new(
-                "UserErrorNotSupported",
-                "extracting from a real tenant through Microsoft Graph is not supported yet; \
-             use the synthetic tenant (see docs/factory-format.md) — docs/limitations.md",
-            ))
+            let secret = ClientSecret::new(key.expose());
+            let mut config = GraphConfig::new(tenant_id, service_principal_id, secret);
+            config.authority_tenant_id = service_principal_tenant_id.clone();
+            if let Some(endpoint) = &options.graph_endpoint {
+                config.graph_endpoint = endpoint.clone();
+            }
+            if let Some(host) = &options.authority_host {
+                config.authority_host = host.clone();
+            }
+            if let Some(cap) = options.max_concurrent_requests {
+                config.max_concurrent_requests = cap.max(1) as usize;
+            }
+            if let Some(retries) = options.max_retries {
+                config.max_retries = retries;
+            }
+            GraphTenant::new(config)
+                .map(|t| Box::new(t) as Box<dyn TenantBackend>)
+                .map_err(|e| CopyFailure::new("UserErrorInvalidLinkedService", e.to_string()))
         }
     }
 }
@@ -293,12 +308,8 @@ fn scope_owners(
             .collect());
     }
     if let Some(uri) = &source.user_scope_filter_uri {
-        let filter = parse_user_scope(uri).map_err(tenant_failure)?;
-        return Ok(users
-            .into_iter()
-            .filter(|u| filter.matches(u))
-            .map(|u| u.id)
-            .collect());
+        let scoped = tenant.scoped_users(uri).map_err(tenant_failure)?;
+        return Ok(scoped.into_iter().map(|u| u.id).collect());
     }
     Ok(users.into_iter().map(|u| u.id).collect())
 }
@@ -376,7 +387,7 @@ fn extract_owner(
             .send((frame.height() as u64, out))
             .map_err(|_| CopyFailure::new("SystemErrorWriterStopped", "the lake writer stopped"))
     };
-    let extracted = tenant.extract(request, &mut |page| {
+    let extracted = tenant.extract_columns(request, projection, &mut |page| {
         if stop.load(Ordering::Relaxed) {
             return Err(TenantError::Consumer("copy stopped".into()));
         }

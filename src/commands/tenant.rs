@@ -1,4 +1,7 @@
-//! `mdflow tenant generate`: a synthetic tenant's datasets as the JSON Lines MGDC delivers.
+//! `mdflow tenant generate`: a synthetic tenant's datasets as the JSON Lines MGDC delivers;
+//! `mdflow tenant serve`: the tenant emulator (serve.rs).
+
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +19,8 @@ use super::invalid_input;
 pub enum TenantCommand {
     /// Write a synthetic tenant's tables as JSON Lines, one folder per table.
     Generate(GenerateArgs),
+    /// Serve a synthetic tenant over the Microsoft Graph protocol on 127.0.0.1.
+    Serve(serve::ServeArgs),
 }
 
 /// Arguments of `mdflow tenant generate`.
@@ -56,6 +61,7 @@ fn positive(text: &str) -> Result<u32, String> {
 pub fn run(command: TenantCommand) -> ExitCode {
     match command {
         TenantCommand::Generate(args) => generate(args),
+        TenantCommand::Serve(args) => serve::serve(args),
     }
 }
 

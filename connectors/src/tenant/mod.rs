@@ -5,6 +5,9 @@
 //! delivered as pages of JSON Lines text, exactly as MGDC would write them, so the copy
 //! activity decodes them with the catalog schema whatever the back-end.
 
+pub mod emulator;
+pub mod graph;
+pub(crate) mod odata;
 pub mod scope;
 pub mod synthetic;
 
@@ -98,6 +101,15 @@ pub enum TenantError {
     /// The consumer of pages gave up (for example, the lake write failed).
     #[error("{0}")]
     Consumer(String),
+    /// The tenant's identity provider refused the credentials, or could not be reached.
+    #[error("authentication failed: {0}")]
+    Authentication(String),
+    /// The tenant's service refused or failed a request, after any retries.
+    #[error("{0}")]
+    Service(String),
+    /// A back-end setting that cannot be used, such as an endpoint URL.
+    #[error("{0}")]
+    Setting(String),
 }
 
 /// One page of rows: JSON Lines text, one object per line, each ending in `\n`.
@@ -124,4 +136,29 @@ pub trait TenantBackend: Send + Sync {
         request: &ExtractRequest<'_>,
         on_page: &mut dyn FnMut(Page) -> Result<(), TenantError>,
     ) -> Result<(), TenantError>;
+
+    /// [`TenantBackend::extract`] when only some columns (catalog names) are needed. A
+    /// back-end may then leave the other columns out of its rows (Graph's `$select`);
+    /// rows keep their envelope. The default delivers every column.
+    fn extract_columns(
+        &self,
+        request: &ExtractRequest<'_>,
+        columns: Option<&[String]>,
+        on_page: &mut dyn FnMut(Page) -> Result<(), TenantError>,
+    ) -> Result<(), TenantError> {
+        let _ = columns;
+        self.extract(request, on_page)
+    }
+
+    /// The valid users a `userScopeFilterUri` picks, in the order of
+    /// [`TenantBackend::users`]. The default evaluates the filter locally; the Graph
+    /// back-end sends the query to Graph.
+    fn scoped_users(&self, uri: &str) -> Result<Vec<DirectoryUser>, TenantError> {
+        let filter = scope::parse_user_scope(uri)?;
+        Ok(self
+            .users()?
+            .into_iter()
+            .filter(|u| filter.matches(u))
+            .collect())
+    }
 }

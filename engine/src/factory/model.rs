@@ -134,6 +134,20 @@ pub struct Office365LinkedService {
     /// mdflow extension: use the built-in synthetic tenant instead of a real one.
     #[serde(default)]
     pub synthetic: Option<SyntheticConfig>,
+    /// mdflow extension: Microsoft Graph's scheme and host (national clouds, or the tenant
+    /// emulator); default `https://graph.microsoft.com`.
+    #[serde(default)]
+    pub graph_endpoint: Option<Dynamic>,
+    /// mdflow extension: the identity provider's scheme and host; default
+    /// `https://login.microsoftonline.com`.
+    #[serde(default)]
+    pub authority_host: Option<Dynamic>,
+    /// mdflow extension: Graph requests in flight over all mailboxes (default 16).
+    #[serde(default)]
+    pub max_concurrent_requests: Option<u32>,
+    /// mdflow extension: retries of a Graph request before the copy fails (default 6).
+    #[serde(default)]
+    pub max_retries: Option<u32>,
     /// Properties mdflow does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

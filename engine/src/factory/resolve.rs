@@ -65,7 +65,23 @@ pub enum TenantConnection {
         service_principal_id: String,
         /// The client secret, unresolved (inline or Key Vault).
         service_principal_key: Secret,
+        /// Endpoints and limits (mdflow extensions).
+        options: GraphOptions,
     },
+}
+
+/// mdflow's extensions of an Office365 linked service for Microsoft Graph; `None` keeps
+/// the back-end's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GraphOptions {
+    /// `graphEndpoint`: Graph's scheme and host.
+    pub graph_endpoint: Option<String>,
+    /// `authorityHost`: the identity provider's scheme and host.
+    pub authority_host: Option<String>,
+    /// `maxConcurrentRequests`: requests in flight over all mailboxes.
+    pub max_concurrent_requests: Option<u32>,
+    /// `maxRetries`: retries of one request.
+    pub max_retries: Option<u32>,
 }
 
 /// Settings of the synthetic tenant; `None` leaves the generator's default.
@@ -351,11 +367,22 @@ fn tenant_connection(
         )
     })?;
     let key = bound_secret(key, ls, &format!("{at}/servicePrincipalKey"), ctx)?;
+    let optional = |v: &Option<Value>, key: &str| match v {
+        Some(_) => field(v, key).map(Some),
+        None => Ok(None),
+    };
+    let options = GraphOptions {
+        graph_endpoint: optional(&o.graph_endpoint, "graphEndpoint")?,
+        authority_host: optional(&o.authority_host, "authorityHost")?,
+        max_concurrent_requests: o.max_concurrent_requests,
+        max_retries: o.max_retries,
+    };
     Ok(TenantConnection::Graph {
         tenant_id,
         service_principal_tenant_id: sp_tenant,
         service_principal_id: field(&o.service_principal_id, "servicePrincipalId")?,
         service_principal_key: key,
+        options,
     })
 }
 

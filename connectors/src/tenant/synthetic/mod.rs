@@ -12,6 +12,7 @@ mod contacts;
 mod content;
 mod directory;
 pub mod generate;
+mod graph_view;
 mod groups;
 mod mail;
 mod messages;
@@ -34,8 +35,8 @@ use crate::tenant::{DateWindow, DirectoryUser, ExtractRequest, Page, TenantBacke
 pub use self::generate::{generate_to_dir, GenerateError, GenerateSummary, TableSummary};
 
 /// Rows per page, and the size at which a page is cut earlier.
-const PAGE_ROWS: u64 = 500;
-const PAGE_BYTES: usize = 4 << 20;
+pub(crate) const PAGE_ROWS: u64 = 500;
+pub(crate) const PAGE_BYTES: usize = 4 << 20;
 
 /// Every table the synthetic tenant holds, by short name.
 pub const SUPPORTED_TABLES: [&str; 15] = [

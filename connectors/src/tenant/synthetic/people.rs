@@ -40,7 +40,13 @@ pub(super) fn write_reports(
 }
 
 /// A user object; `full` adds the profile columns only User_v1 has.
-fn write_user(o: &mut JsonOut<'_>, env: &Envelope<'_>, dir: &Directory, i: u32, full: bool) {
+pub(super) fn write_user(
+    o: &mut JsonOut<'_>,
+    env: &Envelope<'_>,
+    dir: &Directory,
+    i: u32,
+    full: bool,
+) {
     let p = &dir.people[i as usize];
     let office = dir.office(i);
     let name = dir.display_name(i);
