@@ -32,6 +32,11 @@ enum Command {
     /// Decide data access requests for Office 365 copies.
     #[command(subcommand)]
     Consent(commands::consent::ConsentCommand),
+    /// Check mapping data flow scripts and print them in normal form.
+    #[command(subcommand)]
+    Dataflow(commands::dataflow::DataflowCommand),
+    /// Evaluate one data flow expression.
+    Eval(commands::eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,5 +49,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Runs(cmd) => commands::runs::run(cmd),
         Command::Consent(cmd) => commands::consent::run(cmd),
+        Command::Dataflow(cmd) => commands::dataflow::run(cmd),
+        Command::Eval(args) => commands::eval::run(args),
     }
 }

@@ -8,6 +8,7 @@ pub mod chained_copy;
 pub mod clock;
 pub mod consent;
 pub mod copy;
+pub mod dataflow;
 pub mod diagnostic;
 pub mod expr;
 pub mod factory;

@@ -2,6 +2,8 @@
 
 pub mod catalog;
 pub mod consent;
+pub mod dataflow;
+pub mod eval;
 pub mod run;
 pub mod runs;
 pub mod tenant;

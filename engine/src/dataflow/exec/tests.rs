@@ -1,0 +1,124 @@
+//! Whole flows on small frames: a script, input rows, expected output rows.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::{run, ExecError};
+use crate::dataflow::parse_script;
+
+fn flow(script: &str, sources: &[(&str, DataFrame)]) -> Result<super::FlowOutput, ExecError> {
+    let (script, problems) = parse_script(script);
+    assert!(problems.is_empty(), "{problems:?}");
+    let sources: HashMap<String, DataFrame> = sources
+        .iter()
+        .map(|(n, f)| (n.to_string(), f.clone()))
+        .collect();
+    run(&script, &HashMap::new(), &sources)
+}
+
+fn messages() -> DataFrame {
+    df!(
+        "id" => ["m1", "m2", "m3", "m4"],
+        "sender" => ["a@contoso.com", "b@CONTOSO.com", "c@fabrikam.com", "d@contoso.com"],
+        "size" => [10i32, 20, 30, 40],
+        "puser" => ["u1", "u2", "u1", "u9"]
+    )
+    .unwrap()
+}
+
+fn users() -> DataFrame {
+    df!("uid" => ["u1", "u2", "u3"], "department" => ["Finance", "Legal", "Sales"]).unwrap()
+}
+
+#[test]
+fn derive_filter_aggregate_sort() {
+    let out = flow(
+        "source(format: 'json') ~> M
+         M derive(domain = lower(substringIndex(sender, '@', -1))) ~> D
+         D filter(size > 10) ~> F
+         F aggregate(groupBy(domain), messages = count(), bytes = sum(size)) ~> A
+         A sort(desc(messages, false)) ~> S
+         S sink(format: 'json') ~> Out",
+        &[("M", messages())],
+    )
+    .unwrap();
+    let frame = &out.sinks["Out"];
+    let expected = df!(
+        "domain" => ["contoso.com", "fabrikam.com"],
+        "messages" => [2i64, 1],
+        "bytes" => [60i32, 30]
+    )
+    .unwrap();
+    assert!(frame.equals_missing(&expected), "{frame}");
+    assert_eq!(out.rows_read["M"], 4);
+}
+
+#[test]
+fn join_select_and_exists() {
+    let out = flow(
+        "source() ~> M
+         source() ~> U
+         M, U join(puser == uid, joinType: 'left') ~> J
+         J select(mapColumn(id, dept = department)) ~> S
+         S sink() ~> Joined
+         M, U exists(M@puser == U@uid, negate: true) ~> Orphans
+         Orphans sink() ~> O",
+        &[("M", messages()), ("U", users())],
+    )
+    .unwrap();
+    let joined = &out.sinks["Joined"];
+    let expected = df!(
+        "id" => ["m1", "m2", "m3", "m4"],
+        "dept" => [Some("Finance"), Some("Legal"), Some("Finance"), None]
+    )
+    .unwrap();
+    assert!(joined.equals_missing(&expected), "{joined}");
+    let orphans = &out.sinks["O"];
+    assert_eq!(
+        orphans.column("id").unwrap().str().unwrap().get(0),
+        Some("m4")
+    );
+    assert_eq!(orphans.height(), 1);
+}
+
+#[test]
+fn split_first_match_and_union() {
+    let out = flow(
+        "source() ~> M
+         M split(size >= 30, size >= 20, disjoint: false) ~> S@(big, mid, small)
+         S@big, S@small union(byName: true) ~> U
+         U sink() ~> Out
+         S@mid sink() ~> Mid",
+        &[("M", messages())],
+    )
+    .unwrap();
+    let ids = |f: &DataFrame| -> Vec<String> {
+        f.column("id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(ids(&out.sinks["Out"]), ["m3", "m4", "m1"]);
+    assert_eq!(ids(&out.sinks["Mid"]), ["m2"]);
+}
+
+#[test]
+fn unsupported_kinds_name_the_step() {
+    let err = flow(
+        "source() ~> M
+         M window(over(id), asc(size, true), n = rowNumber()) ~> W
+         W sink() ~> Out",
+        &[("M", messages())],
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("step `W`") && text.contains("not supported"),
+        "{text}"
+    );
+}

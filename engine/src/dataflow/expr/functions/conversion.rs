@@ -1,0 +1,257 @@
+//! Conversions between types. A value that does not convert gives null, as in ADF.
+
+use super::arity;
+use super::date::format as format_date;
+use crate::dataflow::ast::Expr;
+use crate::dataflow::expr::compile::{kernel, CResult, Typed};
+use crate::dataflow::expr::types::DfType;
+use crate::dataflow::expr::value::Value;
+
+/// `toString(x)` without a format.
+pub fn to_string_plain(x: Typed) -> Typed {
+    match x.ty {
+        DfType::String => x,
+        DfType::Integer | DfType::Long | DfType::Short | DfType::Byte | DfType::Boolean => {
+            Typed::new(
+                x.expr.cast(polars::prelude::DataType::String),
+                DfType::String,
+            )
+        }
+        _ => kernel(vec![x], DfType::String, true, |v| {
+            v[0].to_text().map_or(Value::Null, Value::Str)
+        }),
+    }
+}
+
+/// A number from text: a Java `DecimalFormat` pattern's literal characters (such as `$`)
+/// and grouping commas are removed first.
+fn parse_number(text: &str, pattern: Option<&str>) -> Option<f64> {
+    let mut t = text.trim().to_owned();
+    if let Some(p) = pattern {
+        for c in p.chars().filter(|c| !"#0.,E-".contains(*c)) {
+            t = t.replace(c, "");
+        }
+        t = t.replace(',', "");
+    }
+    t.trim().parse::<f64>().ok()
+}
+
+fn parse_integral(text: &str, pattern: Option<&str>) -> Option<i64> {
+    let t = text.trim();
+    if pattern.is_none() {
+        return t.parse::<i64>().ok();
+    }
+    parse_number(t, pattern)
+        .filter(|f| f.fract() == 0.0)
+        .map(|f| f as i64)
+}
+
+/// Formats a number with a Java `DecimalFormat` pattern: grouping, fraction digits, and
+/// literal prefix and suffix characters.
+fn format_number(x: f64, pattern: &str) -> Option<String> {
+    if pattern.contains('E') {
+        return None;
+    }
+    let start = pattern.find(['#', '0'])?;
+    let end = pattern.rfind(['#', '0'])? + 1;
+    let (prefix, body, suffix) = (&pattern[..start], &pattern[start..end], &pattern[end..]);
+    let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
+    let max_frac = frac_part.len();
+    let min_frac = frac_part.chars().filter(|c| *c == '0').count();
+    let grouping = int_part.rfind(',').map(|i| int_part.len() - i - 1);
+    let mut s = format!("{:.*}", max_frac, x.abs());
+    if max_frac > min_frac && s.contains('.') {
+        while s.ends_with('0') && s.len() - s.find('.').unwrap_or(0) - 1 > min_frac {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    let (i, f) = s.split_once('.').map_or((s.clone(), None), |(i, f)| {
+        (i.to_owned(), Some(f.to_owned()))
+    });
+    let i = match grouping {
+        Some(g) if g > 0 => {
+            let digits: Vec<char> = i.chars().collect();
+            let mut out = String::new();
+            for (n, c) in digits.iter().enumerate() {
+                if n > 0 && (digits.len() - n) % g == 0 {
+                    out.push(',');
+                }
+                out.push(*c);
+            }
+            out
+        }
+        _ => i,
+    };
+    let sign = if x < 0.0 { "-" } else { "" };
+    Some(match f {
+        Some(f) => format!("{sign}{prefix}{i}.{f}{suffix}"),
+        None => format!("{sign}{prefix}{i}{suffix}"),
+    })
+}
+
+fn to_int(v: &[Value], bits: u32) -> Value {
+    let pattern = v.get(1).and_then(Value::as_str);
+    let n = match &v[0] {
+        Value::Str(s) => parse_integral(s, pattern),
+        Value::Bool(b) => Some(i64::from(*b)),
+        other => other.as_f64().map(|f| f.trunc() as i64),
+    };
+    let fits = |n: i64| match bits {
+        8 => i8::try_from(n).is_ok(),
+        16 => i16::try_from(n).is_ok(),
+        32 => i32::try_from(n).is_ok(),
+        _ => true,
+    };
+    match n {
+        Some(n) if fits(n) && bits == 64 => Value::Long(n),
+        Some(n) if fits(n) => Value::Int(n as i32),
+        _ => Value::Null,
+    }
+}
+
+fn to_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "t" | "yes" | "y" | "1" => Some(true),
+            "false" | "f" | "no" | "n" | "0" => Some(false),
+            _ => None,
+        },
+        other => other.as_i64().map(|n| n != 0),
+    }
+}
+
+pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>> {
+    let r = (|| -> CResult<Option<Typed>> {
+        Ok(Some(match name {
+            "tostring" => {
+                arity(name, &a, 1, 3, e)?;
+                if a.len() == 1 {
+                    return Ok(Some(to_string_plain(a[0].clone())));
+                }
+                kernel(a[..2].to_vec(), DfType::String, true, |v| {
+                    let pattern = v[1].as_str().unwrap_or_default();
+                    let out = match &v[0] {
+                        Value::Date(_) | Value::Timestamp(_) => format_date(&v[0], pattern),
+                        Value::Str(_) => v[0].to_text(),
+                        other => other.as_f64().and_then(|x| format_number(x, pattern)),
+                    };
+                    out.map_or(Value::Null, Value::Str)
+                })
+            }
+            "tointeger" | "toshort" | "tobyte" | "tolong" => {
+                arity(name, &a, 1, 3, e)?;
+                let (bits, ty) = match name {
+                    "tobyte" => (8, DfType::Byte),
+                    "toshort" => (16, DfType::Short),
+                    "tointeger" => (32, DfType::Integer),
+                    _ => (64, DfType::Long),
+                };
+                let n = a.len().min(2);
+                kernel(a[..n].to_vec(), ty, true, move |v| to_int(v, bits))
+            }
+            "todouble" | "tofloat" | "todecimal" => {
+                arity(name, &a, 1, 5, e)?;
+                let ty = match name {
+                    "tofloat" => DfType::Float,
+                    "todouble" => DfType::Double,
+                    _ => DfType::Decimal(10, 0),
+                };
+                let decimal = name == "todecimal";
+                let float = name == "tofloat";
+                kernel(a.clone(), ty, true, move |v| {
+                    // toDecimal(value, precision, scale, format); the others (value, format).
+                    let (pattern, scale) = if decimal {
+                        (
+                            v.get(3).and_then(Value::as_str),
+                            v.get(2).and_then(Value::as_i64),
+                        )
+                    } else {
+                        (v.get(1).and_then(Value::as_str), None)
+                    };
+                    let x = match &v[0] {
+                        Value::Str(s) => parse_number(s, pattern),
+                        other => other.as_f64(),
+                    };
+                    match (x, scale) {
+                        (Some(x), Some(s)) => {
+                            let f = 10f64.powi(s as i32);
+                            Value::Double((x * f).round() / f)
+                        }
+                        (Some(x), None) if float => Value::Float(x as f32),
+                        (Some(x), None) => Value::Double(x),
+                        _ => Value::Null,
+                    }
+                })
+            }
+            "toboolean" => {
+                arity(name, &a, 1, 1, e)?;
+                kernel(a.clone(), DfType::Boolean, true, |v| {
+                    to_bool(&v[0]).map_or(Value::Null, Value::Bool)
+                })
+            }
+            "isboolean" | "isinteger" | "islong" | "isshort" | "isbyte" | "isdouble"
+            | "isfloat" | "isdecimal" => {
+                arity(name, &a, 1, 2, e)?;
+                let which = name.to_owned();
+                kernel(a.clone(), DfType::Boolean, true, move |v| {
+                    let text = v[0].to_text().unwrap_or_default();
+                    let s = Value::Str(text.clone());
+                    let pattern = v.get(1).cloned();
+                    let args = match pattern {
+                        Some(p) => vec![s, p],
+                        None => vec![s],
+                    };
+                    Value::Bool(match which.as_str() {
+                        "isboolean" => {
+                            to_bool(&Value::Str(text.clone())).is_some()
+                                && !text.trim().chars().all(|c| c.is_ascii_digit())
+                        }
+                        "isinteger" => to_int(&args, 32) != Value::Null,
+                        "islong" => to_int(&args, 64) != Value::Null,
+                        "isshort" => to_int(&args, 16) != Value::Null,
+                        "isbyte" => to_int(&args, 8) != Value::Null,
+                        _ => parse_number(&text, args.get(1).and_then(Value::as_str)).is_some(),
+                    })
+                })
+            }
+            "tobinary" => {
+                arity(name, &a, 1, 1, e)?;
+                kernel(a.clone(), DfType::Binary, true, |v| match &v[0] {
+                    Value::Str(s) => Value::Binary(s.as_bytes().to_vec()),
+                    Value::Array(items) => Value::Binary(
+                        items
+                            .iter()
+                            .filter_map(|x| x.as_i64().map(|b| b as u8))
+                            .collect(),
+                    ),
+                    Value::Binary(b) => Value::Binary(b.clone()),
+                    _ => Value::Null,
+                })
+            }
+            "hex" => {
+                arity(name, &a, 1, 1, e)?;
+                kernel(a.clone(), DfType::String, true, |v| match &v[0] {
+                    Value::Binary(b) => Value::Str(b.iter().map(|x| format!("{x:02x}")).collect()),
+                    _ => Value::Null,
+                })
+            }
+            "unhex" => {
+                arity(name, &a, 1, 1, e)?;
+                kernel(a.clone(), DfType::Binary, true, |v| {
+                    let s = v[0].to_text().unwrap_or_default();
+                    let bytes: Option<Vec<u8>> = (0..s.len())
+                        .step_by(2)
+                        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                        .collect();
+                    bytes.map_or(Value::Null, Value::Binary)
+                })
+            }
+            _ => return Ok(None),
+        }))
+    })();
+    r.transpose()
+}

@@ -1,0 +1,266 @@
+//! Functions of the expression language, one module per family. Each family answers
+//! `call` with `None` when it does not know the name, so the table of names lives with
+//! the implementations.
+
+pub mod array;
+pub mod conversion;
+pub mod date;
+pub mod logical;
+pub mod math;
+pub mod string;
+
+use super::compile::{compile, CResult, Scope, Typed};
+use crate::dataflow::ast::Expr;
+use crate::dataflow::source::Problem;
+
+/// Every function mdflow compiles, for `dataflow check` and the documentation.
+pub fn known(name: &str) -> bool {
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+        || array::LAMBDA.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The names the families implement.
+pub const NAMES: &[&str] = &[
+    // logical
+    "iif",
+    "case",
+    "coalesce",
+    "iifNull",
+    "isNull",
+    "not",
+    "and",
+    "or",
+    "xor",
+    "equals",
+    "notEquals",
+    "greater",
+    "greaterOrEqual",
+    "lesser",
+    "lesserOrEqual",
+    "true",
+    "false",
+    "null",
+    "between",
+    "compare",
+    "greatest",
+    "least",
+    "equalsIgnoreCase",
+    "isNan",
+    // math
+    "add",
+    "minus",
+    "subtract",
+    "multiply",
+    "divide",
+    "mod",
+    "pMod",
+    "abs",
+    "ceil",
+    "floor",
+    "round",
+    "sqrt",
+    "cbrt",
+    "power",
+    "log",
+    "log10",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "sinh",
+    "cosh",
+    "tanh",
+    "degrees",
+    "radians",
+    "negate",
+    "factorial",
+    "bitwiseAnd",
+    "bitwiseOr",
+    "bitwiseXor",
+    "random",
+    // string
+    "upper",
+    "lower",
+    "length",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "left",
+    "right",
+    "substring",
+    "dropLeft",
+    "dropRight",
+    "concat",
+    "concatWS",
+    "startsWith",
+    "endsWith",
+    "instr",
+    "locate",
+    "replace",
+    "reverse",
+    "lpad",
+    "rpad",
+    "initCap",
+    "translate",
+    "split",
+    "regexMatch",
+    "rlike",
+    "regexExtract",
+    "regexReplace",
+    "regexSplit",
+    "like",
+    "soundex",
+    "levenshtein",
+    "substringIndex",
+    "toBase64",
+    "fromBase64",
+    "ascii",
+    "char",
+    "uuid",
+    "normalize",
+    "jaroWinkler",
+    // date and time
+    "toDate",
+    "toTimestamp",
+    "year",
+    "month",
+    "dayOfMonth",
+    "dayOfWeek",
+    "dayOfYear",
+    "hour",
+    "minute",
+    "second",
+    "millisecond",
+    "weekOfYear",
+    "addDays",
+    "subDays",
+    "addMonths",
+    "subMonths",
+    "lastDayOfMonth",
+    "currentDate",
+    "currentTimestamp",
+    "currentUTC",
+    "fromUTC",
+    "toUTC",
+    "days",
+    "hours",
+    "minutes",
+    "seconds",
+    "milliseconds",
+    "weeks",
+    "monthsBetween",
+    "isDate",
+    "isTimestamp",
+    // conversion
+    "toString",
+    "toInteger",
+    "toLong",
+    "toShort",
+    "toByte",
+    "toDouble",
+    "toFloat",
+    "toDecimal",
+    "toBoolean",
+    "isBoolean",
+    "isInteger",
+    "isLong",
+    "isShort",
+    "isByte",
+    "isDouble",
+    "isFloat",
+    "isDecimal",
+    "toBinary",
+    "hex",
+    "unhex",
+    // array
+    "array",
+    "at",
+    "size",
+    "slice",
+    "in",
+    "distinct",
+    "except",
+    "intersect",
+    "union",
+    "flatten",
+];
+
+/// One family's entry point: `None` when it does not know the name.
+type Family = fn(&str, Vec<Typed>, &Expr) -> Option<CResult<Typed>>;
+
+/// Compiles a call.
+pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Typed> {
+    if let Some(r) = array::lambda(name, args, scope, e) {
+        return r;
+    }
+    let mut typed = Vec::with_capacity(args.len());
+    for a in args {
+        typed.push(compile(a, scope)?);
+    }
+    let lower = name.to_ascii_lowercase();
+    let families: [Family; 6] = [
+        logical::call,
+        math::call,
+        string::call,
+        date::call,
+        conversion::call,
+        array::call,
+    ];
+    for family in families {
+        if let Some(r) = family(&lower, typed.clone(), e) {
+            return r;
+        }
+    }
+    Err(unknown(name, e))
+}
+
+fn unknown(name: &str, e: &Expr) -> Problem {
+    let close = NAMES
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(name))
+        .map(|n| format!("did you mean `{n}`? "))
+        .unwrap_or_default();
+    Problem::new(
+        e.span,
+        format!("`{name}` is not a function mdflow supports"),
+    )
+    .help(format!(
+        "{close}docs/dataflows.md lists the supported functions"
+    ))
+}
+
+/// Checks the number of arguments.
+pub fn arity(name: &str, args: &[Typed], min: usize, max: usize, e: &Expr) -> CResult<()> {
+    if args.len() < min || args.len() > max {
+        let wanted = if min == max {
+            format!("{min}")
+        } else if max == usize::MAX {
+            format!("at least {min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(Problem::new(
+            e.span,
+            format!(
+                "`{name}` takes {wanted} arguments, and {} are given",
+                args.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A random number from the standard library's randomly keyed hasher.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    h.finish()
+}

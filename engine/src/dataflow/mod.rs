@@ -1,0 +1,33 @@
+//! Mapping data flows: the script language, its expressions, and execution on Polars.
+//!
+//! Compiled in stages, one concern per module: text → tokens (`lexer`) → syntax tree with
+//! spans (`parser`, `ast`) → checked graph (`graph`) → Polars plans (`exec`), with
+//! expressions parsed, typed and compiled to Polars expressions in `expr`. The `printer`
+//! gives the normal form that `mdflow dataflow fmt` prints.
+
+pub mod ast;
+pub mod exec;
+pub mod expr;
+pub mod graph;
+pub mod lexer;
+pub mod parser;
+pub mod printer;
+pub mod resource;
+pub mod source;
+
+pub use parser::{parse_expression, parse_script};
+pub use resource::{read_file, FlowText};
+pub use source::{Problem, SourceText, Span};
+
+/// Parses and checks a script: syntax, the graph and the expressions. Problems come in the
+/// order of the text; warnings (`Problem::warning`) do not stop a run.
+pub fn check(text: &str) -> (ast::Script, Vec<Problem>) {
+    let (script, mut problems) = parse_script(text);
+    if problems.is_empty() {
+        let (_, more) = graph::build(&script);
+        problems.extend(more);
+        problems.extend(expr::check::check_script(&script));
+    }
+    problems.sort_by_key(|p| p.span.start);
+    (script, problems)
+}

@@ -1,0 +1,78 @@
+//! The documented expression examples (tests/fixtures/dataflows/expression-vectors.tsv, a
+//! copy of the reference file): each expression is evaluated and compared with its
+//! expected result, itself evaluated as an expression. The test reports how many pass and
+//! fails only when that number drops below the recorded floor; docs/limitations.md lists
+//! the rows that fail and why.
+
+use mdflow_engine::dataflow::expr::{evaluate, Value};
+
+/// Rows known to pass; raise it when more do.
+const FLOOR: usize = 179;
+
+fn unquote(field: &str) -> String {
+    match field.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => field.to_owned(),
+    }
+}
+
+fn close(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close(a, b))
+        }
+        (Value::Struct(x), Value::Struct(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((n, a), (m, b))| n == m && close(a, b))
+        }
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-6 * x.abs().max(1.0),
+            _ => a == b,
+        },
+    }
+}
+
+#[test]
+fn expression_vectors() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dataflows/expression-vectors.tsv"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let (mut passed, mut failed) = (0, Vec::new());
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let (expr, expected) = (unquote(fields[1]), unquote(fields[2]));
+        let outcome = match (
+            evaluate(&expr, &serde_json::Value::Null),
+            evaluate(&expected, &serde_json::Value::Null),
+        ) {
+            (Ok(got), Ok(want)) if close(&got, &want) => Ok(()),
+            (Ok(got), Ok(want)) => Err(format!(
+                "got {}, expected {}",
+                got.literal(),
+                want.literal()
+            )),
+            (Err(e), _) => Err(e.to_string().lines().next().unwrap_or_default().to_owned()),
+            (_, Err(e)) => Err(format!(
+                "expected value: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            )),
+        };
+        match outcome {
+            Ok(()) => passed += 1,
+            Err(why) => failed.push(format!("{expr}  =>  {why}")),
+        }
+    }
+    let total = passed + failed.len();
+    println!("expression vectors: {passed} of {total} pass");
+    for f in &failed {
+        println!("  FAIL {f}");
+    }
+    assert!(
+        passed >= FLOOR,
+        "only {passed} of {total} vectors pass; the floor is {FLOOR}"
+    );
+}
