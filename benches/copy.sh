@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mdflow/target}"
 runs="${1:-3}"
-cargo build --release --quiet
+cargo build --release --quiet --bin mdflow
 mdflow="$CARGO_TARGET_DIR/release/mdflow"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
