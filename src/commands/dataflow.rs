@@ -22,6 +22,23 @@ pub enum DataflowCommand {
         /// A `.dfs` script or a data flow resource (`.json`).
         file: PathBuf,
     },
+    /// Show the first rows at one step, read from the flow's real sources.
+    Preview {
+        /// A data flow resource in a factory's `dataflow/` folder.
+        file: PathBuf,
+        /// The step (`Name`, or `Split@output`).
+        #[arg(long)]
+        step: String,
+        /// How many rows.
+        #[arg(long, default_value_t = 10)]
+        rows: usize,
+        /// The factory folder; by default the folder above the file's `dataflow/`.
+        #[arg(long)]
+        factory: Option<PathBuf>,
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a subcommand.
@@ -29,6 +46,13 @@ pub fn run(cmd: DataflowCommand) -> ExitCode {
     match cmd {
         DataflowCommand::Check { files } => check(&files),
         DataflowCommand::Fmt { file } => fmt(&file),
+        DataflowCommand::Preview {
+            file,
+            step,
+            rows,
+            factory,
+            json,
+        } => preview(&file, &step, rows, factory, json),
     }
 }
 
@@ -84,5 +108,37 @@ fn fmt(file: &Path) -> ExitCode {
         return ExitCode::from(INVALID_INPUT);
     }
     print!("{}", printer::print_script(&script));
+    ExitCode::SUCCESS
+}
+
+fn preview(file: &Path, step: &str, rows: usize, factory: Option<PathBuf>, json: bool) -> ExitCode {
+    let flow = match dataflow::read_file(file) {
+        Ok(f) => f,
+        Err(e) => return invalid_input(e),
+    };
+    let folder = factory.unwrap_or_else(|| {
+        let parent = file.parent().unwrap_or(Path::new("."));
+        parent.parent().unwrap_or(Path::new(".")).to_path_buf()
+    });
+    let (loaded, diagnostics) = mdflow_engine::factory::load(&folder);
+    if let Some(d) = diagnostics
+        .iter()
+        .find(|d| d.severity == mdflow_engine::diagnostic::Severity::Error)
+    {
+        return invalid_input(format!(
+            "{}: {}; run `mdflow validate {}`",
+            d.file.display(),
+            d.message,
+            folder.display()
+        ));
+    }
+    let frame = match dataflow::activity::preview(&loaded, &flow.name, step, rows) {
+        Ok(f) => f,
+        Err(e) => return invalid_input(format!("{}: {}", e.code, e.message)),
+    };
+    match dataflow::activity::render_rows(&frame, json) {
+        Ok(text) => print!("{text}"),
+        Err(e) => return invalid_input(e),
+    }
     ExitCode::SUCCESS
 }

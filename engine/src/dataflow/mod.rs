@@ -5,11 +5,14 @@
 //! expressions parsed, typed and compiled to Polars expressions in `expr`. The `printer`
 //! gives the normal form that `mdflow dataflow fmt` prints.
 
+pub mod activity;
 pub mod ast;
 pub mod exec;
 pub mod expr;
 pub mod graph;
+pub mod io;
 pub mod lexer;
+pub mod office365;
 pub mod parser;
 pub mod printer;
 pub mod resource;

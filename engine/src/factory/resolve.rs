@@ -474,6 +474,42 @@ struct Resolver<'a> {
     catalog: &'a Catalog,
 }
 
+/// The tenant an Office 365 linked service names directly, as a data flow's inline
+/// Office 365 source does (no dataset between them). `ctx` is the pipeline's context.
+pub(crate) fn resolve_tenant(
+    factory: &Factory,
+    reference: &Reference,
+    ctx: &ExprContext,
+) -> Result<TenantConnection, Diagnostic> {
+    let ls = factory
+        .linked_service(&reference.reference_name)
+        .ok_or_else(|| {
+            Diagnostic::error(
+                &factory.root,
+                "",
+                format!(
+                    "linked service `{}` does not exist",
+                    reference.reference_name
+                ),
+                "name one of the factory's linked services",
+            )
+        })?;
+    let LinkedServiceKind::Office365(o365) = &ls.def.kind else {
+        return Err(ds_error(
+            ls,
+            "/properties/type",
+            "an Office 365 data flow source needs an Office365 linked service",
+        ));
+    };
+    let values = bind(&ls.def.parameters, &reference.parameters, ctx)
+        .map_err(|(k, e)| ds_error(ls, &format!("/properties/parameters/{k}"), &e.to_string()))?;
+    let lctx = ExprContext {
+        linked_service_parameters: values,
+        ..ctx.clone()
+    };
+    tenant_connection(o365, ls, &lctx)
+}
+
 mod parts;
 mod storage;
 

@@ -1,8 +1,8 @@
 //! Execution of a checked data flow on Polars: each step becomes part of one lazy plan,
 //! built in graph order from the sources' frames; sinks collect their frames.
 //!
-//! This is the first slice: sources come in as frames (reading the lake and the Office
-//! 365 source is the caller's job for now), and the kinds in [`run`]'s list compile.
+//! Sources come in as frames (`super::activity` reads the lake and the Office 365
+//! source for the `ExecuteDataFlow` activity), and the kinds in [`run`]'s list compile.
 //! Every other kind fails with [`ExecError::NotSupported`] naming the step.
 
 mod steps;

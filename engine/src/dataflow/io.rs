@@ -1,0 +1,426 @@
+//! Data flow sources and sinks in the lake: files of a dataset read into one frame, and a
+//! sink's frame written as JSON Lines, Parquet or delimited text through a staged output,
+//! so that nothing is visible until every sink of the flow is written.
+
+use std::io::{Cursor, Read, Write};
+
+use mdflow_connectors::columnar::{encode_frame, Layout};
+use mdflow_connectors::formats::{read_documents, Compression, TextEncoding};
+use mdflow_connectors::lake::{LakeStore, StagedOutput};
+use polars::prelude::{
+    Column, DataFrame, JsonFormat, JsonReader, NamedFrom, ParquetReader, ParquetWriter, SerReader,
+    Series,
+};
+use serde_json::Value;
+
+use crate::chained_copy::{file_format, lake_of, location};
+use crate::copy::CopyFailure;
+use crate::factory::resolve::ResolvedDataset;
+
+/// The file formats a data flow reads and writes, from the dataset's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `Json`: JSON Lines or JSON arrays when read, JSON Lines when written.
+    Json,
+    /// `Parquet`.
+    Parquet,
+    /// `DelimitedText`.
+    Delimited,
+}
+
+impl FileKind {
+    /// The kind of a dataset, or a "not supported" failure naming it.
+    pub fn of(ds: &ResolvedDataset) -> Result<FileKind, CopyFailure> {
+        let kind = match ds.kind.as_str() {
+            "Json" => FileKind::Json,
+            "Parquet" => FileKind::Parquet,
+            "DelimitedText" => FileKind::Delimited,
+            other => {
+                return Err(CopyFailure::new(
+                    "UserErrorNotSupported",
+                    format!(
+                        "data flows read and write Json, Parquet and DelimitedText datasets; \
+                         `{}` is {other}",
+                        ds.name
+                    ),
+                ))
+            }
+        };
+        if ds.lake.is_none() {
+            return Err(CopyFailure::new(
+                "UserErrorInvalidDefinition",
+                format!("dataset `{}` is not in lake storage", ds.name),
+            ));
+        }
+        Ok(kind)
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            FileKind::Json => ".json",
+            FileKind::Parquet => ".parquet",
+            FileKind::Delimited => ".csv",
+        }
+    }
+}
+
+fn unreadable(path: &str, message: impl std::fmt::Display) -> CopyFailure {
+    CopyFailure::new("UserErrorSourceNotReadable", format!("{path}: {message}"))
+}
+
+/// Every committed file of a dataset, read into one frame.
+pub fn read_dataset(ds: &ResolvedDataset) -> Result<DataFrame, CopyFailure> {
+    let kind = FileKind::of(ds)?;
+    let lake = lake_of(ds)?;
+    let (codec, encoding) = file_format(ds)?;
+    let loc = location(ds);
+    let files = lake
+        .list(&loc)
+        .map_err(|e| unreadable(&loc.folder_path(), e))?;
+    match kind {
+        FileKind::Json => read_json(lake.as_ref(), &files, codec, encoding),
+        FileKind::Parquet => read_parquet(lake.as_ref(), &files),
+        FileKind::Delimited => {
+            let settings = Delimited::of(ds);
+            let mut text = String::new();
+            for f in &files {
+                let mut one = String::new();
+                decoded(lake.as_ref(), &f.path, codec, encoding)?
+                    .read_to_string(&mut one)
+                    .map_err(|e| unreadable(&f.path, e))?;
+                // Every file repeats the header; only the first one's is kept.
+                if settings.header && !text.is_empty() {
+                    one = one
+                        .split_once('\n')
+                        .map(|(_, r)| r.to_owned())
+                        .unwrap_or_default();
+                }
+                text.push_str(&one);
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+            }
+            settings.parse(&text)
+        }
+    }
+}
+
+fn decoded(
+    lake: &dyn LakeStore,
+    path: &str,
+    codec: Compression,
+    encoding: TextEncoding,
+) -> Result<Box<dyn Read + Send>, CopyFailure> {
+    let raw = lake.open(path).map_err(|e| unreadable(path, e))?;
+    codec
+        .reader(raw)
+        .and_then(|r| encoding.reader(r))
+        .map_err(|e| unreadable(path, format!("{e}; check compression and encodingName")))
+}
+
+/// JSON Lines and JSON arrays alike: documents are re-read as one JSON Lines text so that
+/// Polars infers one schema over all files.
+fn read_json(
+    lake: &dyn LakeStore,
+    files: &[mdflow_connectors::lake::PublishedFile],
+    codec: Compression,
+    encoding: TextEncoding,
+) -> Result<DataFrame, CopyFailure> {
+    let mut lines = Vec::new();
+    for f in files {
+        let input = decoded(lake, &f.path, codec, encoding)?;
+        read_documents(input, |row| {
+            serde_json::to_writer(&mut lines, &row).map_err(|e| e.to_string())?;
+            lines.push(b'\n');
+            Ok::<_, String>(())
+        })
+        .map_err(|e| unreadable(&f.path, format!("not JSON at {e}")))?
+        .map_err(|e| unreadable(&f.path, e))?;
+    }
+    if lines.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    JsonReader::new(Cursor::new(lines))
+        .with_json_format(JsonFormat::JsonLines)
+        .infer_schema_len(None)
+        .finish()
+        .map_err(|e| unreadable("JSON source", e))
+}
+
+fn read_parquet(
+    lake: &dyn LakeStore,
+    files: &[mdflow_connectors::lake::PublishedFile],
+) -> Result<DataFrame, CopyFailure> {
+    let mut out: Option<DataFrame> = None;
+    for f in files {
+        let mut bytes = Vec::new();
+        lake.open(&f.path)
+            .map_err(|e| unreadable(&f.path, e))?
+            .read_to_end(&mut bytes)
+            .map_err(|e| unreadable(&f.path, e))?;
+        let frame = ParquetReader::new(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| unreadable(&f.path, e))?;
+        out = Some(match out {
+            None => frame,
+            Some(mut all) => {
+                all.vstack_mut(&frame).map_err(|e| {
+                    unreadable(
+                        &f.path,
+                        format!("{e}; every file must have the same columns"),
+                    )
+                })?;
+                all
+            }
+        });
+    }
+    Ok(out.unwrap_or_else(DataFrame::empty))
+}
+
+/// The DelimitedText settings of a dataset, with ADF's defaults.
+struct Delimited {
+    delimiter: char,
+    quote: Option<char>,
+    escape: Option<char>,
+    header: bool,
+    null: String,
+}
+
+impl Delimited {
+    fn of(ds: &ResolvedDataset) -> Self {
+        let p = &ds.properties;
+        let first = |k: &str, d: &str| p[k].as_str().unwrap_or(d).chars().next();
+        Delimited {
+            delimiter: first("columnDelimiter", ",").unwrap_or(','),
+            quote: first("quoteChar", "\""),
+            escape: first("escapeChar", "\\"),
+            header: p["firstRowAsHeader"].as_bool().unwrap_or(false),
+            null: p["nullValue"].as_str().unwrap_or("").to_owned(),
+        }
+    }
+
+    /// Records of the text; every column is a string, as ADF reads delimited text.
+    fn parse(&self, text: &str) -> Result<DataFrame, CopyFailure> {
+        let mut records: Vec<Vec<Option<String>>> = Vec::new();
+        let (mut record, mut field) = (Vec::new(), String::new());
+        let (mut quoted, mut was_quoted) = (false, false);
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if quoted {
+                if Some(c) == self.escape && self.escape != self.quote {
+                    field.extend(chars.next());
+                } else if Some(c) == self.quote {
+                    if chars.peek().copied() == self.quote {
+                        field.push(chars.next().unwrap_or(c));
+                    } else {
+                        quoted = false;
+                    }
+                } else {
+                    field.push(c);
+                }
+            } else if Some(c) == self.quote && field.is_empty() {
+                (quoted, was_quoted) = (true, true);
+            } else if c == self.delimiter || c == '\n' {
+                let value = std::mem::take(&mut field);
+                let value = value.strip_suffix('\r').map(str::to_owned).unwrap_or(value);
+                let is_null = !was_quoted && value == self.null;
+                record.push((!is_null).then_some(value));
+                was_quoted = false;
+                if c == '\n' {
+                    let done = std::mem::take(&mut record);
+                    if !(done.len() == 1 && done[0].as_deref().is_none_or(str::is_empty)) {
+                        records.push(done);
+                    }
+                }
+            } else {
+                field.push(c);
+            }
+        }
+        let width = records.iter().map(Vec::len).max().unwrap_or(0);
+        let names: Vec<String> = match (self.header, records.first()) {
+            (true, Some(_)) => {
+                let first = records.remove(0);
+                (0..width)
+                    .map(|i| {
+                        first
+                            .get(i)
+                            .cloned()
+                            .flatten()
+                            .unwrap_or_else(|| format!("Prop_{i}"))
+                    })
+                    .collect()
+            }
+            _ => (0..width).map(|i| format!("Prop_{i}")).collect(),
+        };
+        let columns: Vec<Column> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let values: Vec<Option<&str>> = records
+                    .iter()
+                    .map(|r| r.get(i).and_then(|v| v.as_deref()))
+                    .collect();
+                Series::new(n.as_str().into(), values).into()
+            })
+            .collect();
+        DataFrame::new(records.len(), columns).map_err(|e| unreadable("delimited source", e))
+    }
+
+    fn field(&self, value: Option<&str>, out: &mut String) {
+        let Some(value) = value else {
+            out.push_str(&self.null);
+            return;
+        };
+        let Some(quote) = self.quote else {
+            out.push_str(value);
+            return;
+        };
+        let needs = value.contains(self.delimiter)
+            || value.contains(quote)
+            || value.contains(['\n', '\r'])
+            || value.is_empty();
+        if !needs {
+            out.push_str(value);
+            return;
+        }
+        out.push(quote);
+        for c in value.chars() {
+            if c == quote || Some(c) == self.escape {
+                out.push(self.escape.unwrap_or(quote));
+            }
+            out.push(c);
+        }
+        out.push(quote);
+    }
+}
+
+/// One sink, written and staged but not yet published.
+pub struct StagedSink {
+    staged: Box<dyn StagedOutput>,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+impl StagedSink {
+    /// Publishes the sink's file, replacing what an earlier run published there.
+    pub fn commit(self) -> Result<Vec<Value>, CopyFailure> {
+        let published = self
+            .staged
+            .commit()
+            .map_err(|e| CopyFailure::new("UserErrorFailedToPublishOutput", e.to_string()))?;
+        Ok(published
+            .iter()
+            .map(|f| serde_json::json!({"path": f.path, "bytes": f.bytes}))
+            .collect())
+    }
+
+    /// Removes what was staged.
+    pub fn abort(self) {
+        self.staged.abort();
+    }
+}
+
+/// Writes `frame` to a staged output at the dataset's location: one file, the dataset's
+/// `fileName` or `part-00000` with the format's extension.
+pub fn write_dataset(
+    ds: &ResolvedDataset,
+    frame: &DataFrame,
+    run_id: &str,
+) -> Result<StagedSink, CopyFailure> {
+    let kind = FileKind::of(ds)?;
+    let lake = lake_of(ds)?;
+    let (codec, encoding) = file_format(ds)?;
+    let loc = location(ds);
+    let failure = |e: String| {
+        CopyFailure::new(
+            "UserErrorFailedToWriteSink",
+            format!("{} (dataset `{}`): {e}", loc.folder_path(), ds.name),
+        )
+    };
+    let body = match kind {
+        FileKind::Parquet => {
+            let mut body = Vec::new();
+            ParquetWriter::new(&mut body)
+                .finish(&mut frame.clone())
+                .map_err(|e| failure(e.to_string()))?;
+            body
+        }
+        FileKind::Json => json_lines(frame).map_err(failure)?,
+        FileKind::Delimited => delimited(&Delimited::of(ds), frame)
+            .map_err(failure)?
+            .into_bytes(),
+    };
+    let compressed = kind != FileKind::Parquet;
+    let name = loc.file_name.clone().unwrap_or_else(|| {
+        let codec_ext = if compressed { codec.extension() } else { "" };
+        format!("part-00000{}{codec_ext}", kind.extension())
+    });
+    let mut staged = lake
+        .stage(&loc, run_id)
+        .map_err(|e| CopyFailure::new("UserErrorInvalidSinkPath", e.to_string()))?;
+    let written = (|| -> Result<(), String> {
+        let file = staged.create(&name).map_err(|e| e.to_string())?;
+        if !compressed {
+            let mut file = file;
+            file.write_all(&body).map_err(|e| e.to_string())?;
+            return file.flush().map_err(|e| e.to_string());
+        }
+        let compressed = codec.writer(file).map_err(|e| e.to_string())?;
+        let mut text = encoding.writer(compressed).map_err(|e| e.to_string())?;
+        text.write_all(&body).map_err(|e| e.to_string())?;
+        text.flush().map_err(|e| e.to_string())?;
+        text.into_inner().finish().map_err(|e| e.to_string())
+    })();
+    match written {
+        Ok(()) => Ok(StagedSink {
+            staged,
+            bytes: body.len() as u64,
+        }),
+        Err(e) => {
+            staged.abort();
+            Err(failure(e))
+        }
+    }
+}
+
+fn json_lines(frame: &DataFrame) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(frame.height() * 128);
+    encode_frame(frame, None, Layout::Lines, &mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Delimited text, through JSON so that dates and timestamps read as they do in JSON sinks.
+fn delimited(settings: &Delimited, frame: &DataFrame) -> Result<String, String> {
+    let mut text = String::new();
+    let line = |values: Vec<Option<String>>, text: &mut String| {
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                text.push(settings.delimiter);
+            }
+            settings.field(v.as_deref(), text);
+        }
+        text.push('\n');
+    };
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    if settings.header {
+        line(names.iter().cloned().map(Some).collect(), &mut text);
+    }
+    let json = json_lines(frame)?;
+    for row in String::from_utf8_lossy(&json).lines() {
+        let row: Value = serde_json::from_str(row).map_err(|e| e.to_string())?;
+        let cells = names
+            .iter()
+            .map(|n| match &row[n.as_str()] {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                v => Some(v.to_string()),
+            })
+            .collect();
+        line(cells, &mut text);
+    }
+    Ok(text)
+}

@@ -1,0 +1,382 @@
+//! `ExecuteDataFlow` end to end: the two example flows of flows/ run through the binary on a
+//! small synthetic tenant, their sinks checked against an independent computation over
+//! `mdflow tenant generate` output; reruns replace; consent on refuses Office 365 flows.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use common::{copy_tree, describe, mdflow, read_rows, root};
+use serde_json::{json, Value};
+
+const USERS: u32 = 40;
+const MESSAGES: u32 = 25;
+
+/// A copy of `flows/NAME` on a tenant of `USERS` mailboxes with `MESSAGES` each.
+fn flow_copy(dir: &Path, name: &str) -> PathBuf {
+    let factory = dir.join(name);
+    copy_tree(&root().join("flows").join(name), &factory);
+    let _ = std::fs::remove_dir_all(factory.join("lake"));
+    let _ = std::fs::remove_dir_all(factory.join(".mdflow"));
+    let service = factory.join("linkedService/SyntheticTenant.json");
+    let mut json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&service).unwrap()).unwrap();
+    let synthetic = &mut json["properties"]["typeProperties"]["synthetic"];
+    synthetic["users"] = USERS.into();
+    synthetic["messagesPerUser"] = MESSAGES.into();
+    std::fs::write(&service, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    factory
+}
+
+/// The same tenant's Message_v1 and User_v1 rows, as `tenant generate` writes them.
+fn generated(dir: &Path) -> (Vec<Value>, Vec<Value>) {
+    let out_dir = dir.join("generated");
+    let out = mdflow([
+        "tenant",
+        "generate",
+        "--users",
+        &USERS.to_string(),
+        "--messages-per-user",
+        &MESSAGES.to_string(),
+        "--seed",
+        "42",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-06-30",
+        "--tables",
+        "Message_v1,User_v1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let messages = read_rows(&out_dir.join("BasicDataSet_v0.Message_v1"))
+        .into_iter()
+        .filter(|m| {
+            let t = m["receivedDateTime"].as_str().unwrap();
+            ("2024-03-01".."2024-04-01").contains(&t)
+        })
+        .collect();
+    (
+        messages,
+        read_rows(&out_dir.join("BasicDataSet_v0.User_v1")),
+    )
+}
+
+fn run(factory: &Path) -> Value {
+    let out = mdflow(["run", factory.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["status"], "Succeeded", "{result}");
+    result
+}
+
+fn sender(m: &Value) -> Option<String> {
+    m.pointer("/sender/emailAddress/address")
+        .and_then(Value::as_str)
+        .map(str::to_lowercase)
+}
+
+#[test]
+fn mail_by_sender_domain_per_day_matches_the_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let factory = flow_copy(dir.path(), "mail-by-domain");
+    let (messages, _) = generated(dir.path());
+    assert!(!messages.is_empty());
+
+    // Independently: (day, domain) → distinct messages, deliveries, distinct mailboxes.
+    type Group = (BTreeSet<String>, u64, BTreeSet<String>);
+    let mut groups: BTreeMap<(String, Option<String>), Group> = BTreeMap::new();
+    for m in &messages {
+        let day = m["receivedDateTime"].as_str().unwrap()[..10].to_owned();
+        let domain = sender(m).map(|a| a.rsplit('@').next().unwrap_or_default().to_owned());
+        let g = groups.entry((day, domain)).or_default();
+        g.0.insert(m["internetMessageId"].as_str().unwrap().to_owned());
+        g.1 += 1;
+        g.2.insert(m["puser"].as_str().unwrap().to_owned());
+    }
+    let expected: Vec<Value> = groups
+        .iter()
+        .map(|((day, domain), (ids, n, users))| {
+            json!({"day": day, "senderDomain": domain, "messages": ids.len(),
+                   "deliveries": n, "mailboxes": users.len()})
+        })
+        .collect();
+
+    let result = run(&factory);
+    let output = &result["activities"][0]["output"];
+    assert_eq!(
+        output["rowsRead"]["Messages"],
+        messages.len() as u64,
+        "{output}"
+    );
+    assert_eq!(output["rowsWritten"]["DomainDaily"], expected.len() as u64);
+    let metrics = &output["runStatus"]["metrics"]["DomainDaily"];
+    assert_eq!(metrics["rowsWritten"], expected.len() as u64);
+    assert_eq!(
+        metrics["sources"]["Messages"]["rowsRead"],
+        messages.len() as u64
+    );
+
+    // The dataset parameter `month` came from datasetParameters.
+    let lake = factory.join("lake/reports/mail-by-domain/2024-03");
+    assert_eq!(read_rows(&lake), expected);
+
+    // A rerun replaces the output and leaves no staging behind.
+    run(&factory);
+    assert_eq!(read_rows(&lake), expected);
+    let staging = factory.join("lake/reports/_mdflow_staging");
+    assert!(!staging.exists() || staging.read_dir().unwrap().next().is_none());
+}
+
+#[test]
+fn department_report_joins_messages_with_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let factory = flow_copy(dir.path(), "department-mail");
+    let (messages, users) = generated(dir.path());
+
+    let department: HashMap<&str, &str> = users
+        .iter()
+        .map(|u| {
+            let d = u["department"].as_str().unwrap_or("Unassigned");
+            (u["id"].as_str().unwrap(), d)
+        })
+        .collect();
+    // department → (mailboxes, received, with attachments, from outside)
+    let mut groups: BTreeMap<&str, (BTreeSet<&str>, u64, u64, u64)> = BTreeMap::new();
+    for m in &messages {
+        let puser = m["puser"].as_str().unwrap();
+        let Some(d) = department.get(puser) else {
+            continue;
+        };
+        let g = groups.entry(d).or_default();
+        g.0.insert(puser);
+        g.1 += 1;
+        g.2 += u64::from(m["hasAttachments"] == true);
+        g.3 += u64::from(sender(m).is_some_and(|a| !a.ends_with(".onmicrosoft.com")));
+    }
+    let mut expected: Vec<(&str, usize, u64, u64, u64)> = groups
+        .iter()
+        .map(|(d, g)| (*d, g.0.len(), g.1, g.2, g.3))
+        .collect();
+    expected.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+    let mut csv =
+        String::from("department,mailboxes,messagesReceived,withAttachments,fromOutside\n");
+    for (d, mailboxes, received, attachments, outside) in &expected {
+        let d = if d.contains(',') {
+            format!("\"{d}\"")
+        } else {
+            d.to_string()
+        };
+        csv.push_str(&format!(
+            "{d},{mailboxes},{received},{attachments},{outside}\n"
+        ));
+    }
+
+    let result = run(&factory);
+    let output = &result["activities"][0]["output"];
+    assert_eq!(output["rowsRead"]["Users"], users.len() as u64, "{output}");
+    assert_eq!(output["rowsRead"]["Messages"], messages.len() as u64);
+    assert_eq!(
+        output["rowsWritten"]["DepartmentReport"],
+        expected.len() as u64
+    );
+    let file = factory.join("lake/reports/department-mail/departments.csv");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), csv);
+}
+
+#[test]
+fn office365_data_flows_are_refused_when_consent_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let factory = flow_copy(dir.path(), "mail-by-domain");
+    std::fs::write(
+        factory.join("mdflow.json"),
+        r#"{"consent": {"enabled": true}}"#,
+    )
+    .unwrap();
+    let out = mdflow(["run", factory.to_str().unwrap(), "--json"]);
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(result["status"], "Failed", "{}", describe(&out));
+    let error = result["activities"][0]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("consent"), "{error}");
+    assert!(!factory.join("lake/reports/mail-by-domain").exists());
+}
+
+/// Writes `value` as pretty JSON at `dir/relative`.
+fn put(dir: &Path, relative: &str, value: Value) {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+}
+
+fn file_dataset(name: &str, kind: &str, folder: &str, extra: Value) -> Value {
+    let mut tp = json!({"location": {"type": "AzureBlobFSLocation", "fileSystem": "data",
+                                     "folderPath": folder}});
+    for (k, v) in extra.as_object().unwrap() {
+        tp[k] = v.clone();
+    }
+    json!({"name": name, "properties": {"type": kind,
+        "linkedServiceName": {"referenceName": "Lake", "type": "LinkedServiceReference"},
+        "parameters": {"folder": {"type": "String", "defaultValue": folder}},
+        "typeProperties": tp}})
+}
+
+fn lake_flow(name: &str, source: &str, sink: &str, script: &str) -> Value {
+    json!({"name": name, "properties": {"type": "MappingDataFlow", "typeProperties": {
+        "sources": [{"name": "In", "dataset": {"referenceName": source, "type": "DatasetReference"}}],
+        "sinks": [{"name": "Out", "dataset": {"referenceName": sink, "type": "DatasetReference"}}],
+        "script": script}}})
+}
+
+#[test]
+fn lake_sources_and_sinks_round_trip_json_parquet_and_delimited_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("factory");
+    put(&f, "mdflow.json", json!({"consent": {"enabled": false}}));
+    put(
+        &f,
+        "linkedService/Lake.json",
+        json!({"name": "Lake", "properties": {
+        "type": "AzureBlobFS", "typeProperties": {"url": "file:./lake"}}}),
+    );
+    // The input: one JSON Lines file and one JSON array file.
+    let input = f.join("lake/data/in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("a.json"),
+        "{\"n\":1,\"who\":\"ann\"}\n{\"n\":2,\"who\":\"bo, jr\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("b.json"),
+        "[{\"n\":3,\"who\":\"cy\"},{\"n\":4,\"who\":null}]",
+    )
+    .unwrap();
+    put(
+        &f,
+        "dataset/JsonIn.json",
+        file_dataset("JsonIn", "Json", "in", json!({})),
+    );
+    put(
+        &f,
+        "dataset/ParquetMid.json",
+        file_dataset("ParquetMid", "Parquet", "mid", json!({})),
+    );
+    put(
+        &f,
+        "dataset/CsvMid.json",
+        file_dataset(
+            "CsvMid",
+            "DelimitedText",
+            "csv",
+            json!({"firstRowAsHeader": true}),
+        ),
+    );
+    let mut out = file_dataset("JsonOut", "Json", "out", json!({}));
+    out["properties"]["typeProperties"]["location"]["folderPath"] =
+        json!({"value": "@dataset().folder", "type": "Expression"});
+    put(&f, "dataset/JsonOut.json", out);
+    put(
+        &f,
+        "dataflow/ToParquet.json",
+        lake_flow(
+            "ToParquet",
+            "JsonIn",
+            "ParquetMid",
+            "parameters{ factor as integer (1) }\n\
+         source(output(n as long, who as string)) ~> In\n\
+         In derive(scaled = n * $factor) ~> D\n\
+         D sink() ~> Out",
+        ),
+    );
+    put(
+        &f,
+        "dataflow/ToCsv.json",
+        lake_flow(
+            "ToCsv",
+            "ParquetMid",
+            "CsvMid",
+            "source() ~> In\nIn filter(scaled > 10) ~> F\nF sink() ~> Out",
+        ),
+    );
+    put(&f, "dataflow/ToJson.json", lake_flow("ToJson", "CsvMid", "JsonOut",
+        "source() ~> In\nIn select(mapColumn(who, scaled = toInteger(scaled))) ~> S\nS sink() ~> Out"));
+    let activity = |name: &str, after: Option<&str>, extra: Value| {
+        let mut a = json!({"name": name, "type": "ExecuteDataFlow",
+            "dependsOn": after.map_or(json!([]), |a| json!([{"activity": a,
+                "dependencyConditions": ["Succeeded"]}])),
+            "typeProperties": {"dataflow": {"referenceName": name, "type": "DataFlowReference"}}});
+        for (k, v) in extra.as_object().unwrap() {
+            a["typeProperties"]["dataflow"][k] = v.clone();
+        }
+        a
+    };
+    put(
+        &f,
+        "pipeline/Chain.json",
+        json!({"name": "Chain", "properties": {"activities": [
+            activity("ToParquet", None, json!({"parameters": {"factor": "10"}})),
+            activity("ToCsv", Some("ToParquet"), json!({})),
+            activity("ToJson", Some("ToCsv"), json!({"datasetParameters": {"Out": {"folder": "final"}}})),
+        ]}}),
+    );
+
+    let result = run(&f);
+    let outputs: Vec<&Value> = result["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["output"])
+        .collect();
+    assert_eq!(outputs[0]["rowsRead"]["In"], 4, "{result}");
+    assert_eq!(outputs[1]["rowsWritten"]["Out"], 3, "{result}");
+    assert!(f.join("lake/data/mid/part-00000.parquet").exists());
+    let csv = std::fs::read_to_string(f.join("lake/data/csv/part-00000.csv")).unwrap();
+    assert_eq!(csv, "n,who,scaled\n2,\"bo, jr\",20\n3,cy,30\n4,,40\n");
+    assert_eq!(
+        read_rows(&f.join("lake/data/final")),
+        vec![
+            json!({"who": "bo, jr", "scaled": 20}),
+            json!({"who": "cy", "scaled": 30}),
+            json!({"who": null, "scaled": 40}),
+        ]
+    );
+}
+
+#[test]
+fn preview_shows_the_rows_at_a_step_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let factory = flow_copy(dir.path(), "mail-by-domain");
+    let file = factory.join("dataflow/MailByDomainPerDay.json");
+    let out = mdflow([
+        "dataflow",
+        "preview",
+        file.to_str().unwrap(),
+        "--step",
+        "Sorted",
+        "--rows",
+        "3",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0]["day"].as_str().unwrap().starts_with("2024-03-0"));
+    assert!(!factory.join("lake").exists());
+
+    let out = mdflow([
+        "dataflow",
+        "preview",
+        file.to_str().unwrap(),
+        "--step",
+        "Nope",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("its steps are: Messages"));
+}
