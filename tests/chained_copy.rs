@@ -58,7 +58,7 @@ fn landed_json_chains_into_parquet_csv_and_sqlite_and_reruns_replace() {
         .unwrap();
     assert!(landed > 0);
     assert!(f
-        .join("lake/raw/office365/messages/part-00000.json.gz")
+        .join("lake/raw/office365/messages/part-00000-00.json.gz")
         .exists());
     for name in ["ToParquet", "ToCsv"] {
         assert_eq!(

@@ -299,7 +299,7 @@ fn no_secret_reaches_any_output() {
     assert!(
         w.seen
             .iter()
-            .any(|(place, _)| place.ends_with("part-00000.json")),
+            .any(|(place, _)| place.ends_with("part-00000-00.json")),
         "the quickstart's lake was not searched"
     );
     w.assert_clean();

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mdflow_connectors::catalog::{Catalog, DateFilter, Scope, Table};
 use mdflow_connectors::columnar::{encode_frame, Layout, RowDecoder};
@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 use crate::factory::resolve::{
     CopyPlan, FilePattern, LakeStore as LakeKind, SyntheticSettings, TenantConnection,
 };
+use crate::runs::Checkpoint;
 
 /// A sink file: text in the dataset's encoding, compressed with its codec.
 type SinkFile = TextWriter<Encoder>;
@@ -53,6 +54,38 @@ pub(crate) fn sink_format(
 const BATCH_ROWS: usize = 2_000;
 /// A new part file starts once the current one holds this many bytes.
 const PART_FILE_BYTES: u64 = 256 << 20;
+/// A worker's part file is closed and checkpointed after this many mailboxes (or as many
+/// as `MDFLOW_CHECKPOINT_MAILBOXES` says)...
+const CHECKPOINT_OWNERS: usize = 50;
+/// Overrides [`CHECKPOINT_OWNERS`]: smaller means less to extract again after a crash, and
+/// more, smaller files.
+pub const CHECKPOINT_VARIABLE: &str = "MDFLOW_CHECKPOINT_MAILBOXES";
+/// ...or once it has been open this long, at the next mailbox boundary.
+const CHECKPOINT_AGE: Duration = Duration::from_secs(30);
+
+/// Stores a checkpoint (in the run records).
+pub type RecordCheckpoint<'a> = dyn Fn(&Checkpoint) -> Result<(), String> + 'a;
+
+/// Where a copy records its checkpoints, and what a stopped run of it left to reuse.
+pub struct CopyCheckpoints<'a> {
+    /// Stores a checkpoint; called on the copy's writer thread once the checkpoint's files
+    /// are closed.
+    pub record: &'a RecordCheckpoint<'a>,
+    /// The stopped run whose staged files to reuse, and its checkpoints of this activity.
+    pub resume: Option<(String, Vec<Checkpoint>)>,
+}
+
+/// What the writer receives from the workers.
+enum Message {
+    /// Encoded rows of the worker's current mailbox.
+    Batch {
+        worker: usize,
+        rows: u64,
+        bytes: Vec<u8>,
+    },
+    /// The worker sent every row of this mailbox.
+    OwnerDone { worker: usize, owner: String },
+}
 
 /// Receives progress of a copy; the command line draws a bar or logs lines from it.
 pub trait CopyProgress: Sync {
@@ -94,6 +127,21 @@ pub fn run_copy(
     run_id: &str,
     progress: &dyn CopyProgress,
 ) -> Result<Value, CopyFailure> {
+    run_copy_with(plan, run_id, progress, None)
+}
+
+/// Runs one resolved Copy activity, checkpointing completed mailboxes and, when resuming,
+/// reusing the staged files of the mailboxes a stopped run completed.
+///
+/// Part-file outputs only: each worker writes its own part files, closed at a mailbox
+/// boundary every 50 mailboxes (or 30 seconds), so a closed file holds every row of its
+/// mailboxes and no other. An output with a named file is written whole every time.
+pub fn run_copy_with(
+    plan: &CopyPlan,
+    run_id: &str,
+    progress: &dyn CopyProgress,
+    checkpoints: Option<&CopyCheckpoints<'_>>,
+) -> Result<Value, CopyFailure> {
     let started = Instant::now();
     let catalog = Catalog::builtin();
     let table = catalog.table(&plan.source.table).ok_or_else(|| {
@@ -120,9 +168,67 @@ pub fn run_copy(
         folder: plan.sink.folder_path.clone(),
         file_name: plan.sink.file_name.clone(),
     };
-    let mut staged = lake
-        .stage(&location, run_id)
-        .map_err(|e| CopyFailure::new("UserErrorInvalidSinkPath", e.to_string()))?;
+    let fingerprint = plan_fingerprint(plan);
+    // A named file is written whole; a store that cannot keep staging across runs gains
+    // nothing from checkpoints.
+    let checkpoints = checkpoints.filter(|_| location.file_name.is_none() && lake.resumable());
+    let stage_failure = |e: mdflow_connectors::lake::LakeError| {
+        CopyFailure::new("UserErrorInvalidSinkPath", e.to_string())
+    };
+    let (mut staged, reused) = match checkpoints.and_then(|c| c.resume.as_ref()) {
+        Some((previous, groups)) => {
+            // Only checkpoints of this same copy whose mailboxes are all still in scope.
+            let in_scope: BTreeSet<&str> = owners.iter().map(String::as_str).collect();
+            let usable: Vec<&Checkpoint> = groups
+                .iter()
+                .filter(|g| g.plan == fingerprint)
+                .filter(|g| g.owners.iter().all(|o| in_scope.contains(o.as_str())))
+                .collect();
+            let files: Vec<Vec<String>> = usable.iter().map(|g| g.files.clone()).collect();
+            let (staged, kept) = lake
+                .stage_resuming(&location, run_id, previous, &files)
+                .map_err(stage_failure)?;
+            let reused: Vec<Checkpoint> = kept.iter().map(|&i| usable[i].clone()).collect();
+            (staged, reused)
+        }
+        None => (
+            lake.stage(&location, run_id).map_err(stage_failure)?,
+            Vec::new(),
+        ),
+    };
+    let checkpoint_failure =
+        |e: String| CopyFailure::new("SystemErrorCheckpointFailed", format!("checkpoint: {e}"));
+    // The reused groups become this run's, so that resuming this run finds them too.
+    if let Some(c) = checkpoints {
+        for group in &reused {
+            (c.record)(group).map_err(checkpoint_failure)?;
+        }
+    }
+    let done: BTreeSet<&str> = reused
+        .iter()
+        .flat_map(|g| g.owners.iter().map(String::as_str))
+        .collect();
+    let reused_rows: u64 = reused.iter().map(|g| g.rows).sum();
+    let all_owners = owners.len();
+    let owners: Vec<String> = owners
+        .iter()
+        .filter(|o| !done.contains(o.as_str()))
+        .cloned()
+        .collect();
+    if !reused.is_empty() {
+        tracing::info!(
+            run_id,
+            mailboxes = done.len(),
+            rows = reused_rows,
+            "resumed: reusing checkpointed mailboxes"
+        );
+    }
+    let first_part = reused
+        .iter()
+        .flat_map(|g| &g.files)
+        .filter_map(|f| f.get(5..10).and_then(|n| n.parse::<usize>().ok()))
+        .max()
+        .map_or(0, |n| n + 1);
 
     let layout_array = plan.sink.file_pattern == FilePattern::ArrayOfObjects;
     let workers = std::thread::available_parallelism()
@@ -134,7 +240,7 @@ pub fn run_copy(
     let rows_read = AtomicU64::new(0);
     progress.started(owners.len() as u64);
 
-    let (sender, receiver) = sync_channel::<(u64, Vec<u8>)>(workers * 2);
+    let (sender, receiver) = sync_channel::<Message>(workers * 2);
     let outcome = std::thread::scope(|scope| {
         let mut handles = Vec::with_capacity(workers);
         for worker in 0..workers {
@@ -157,10 +263,15 @@ pub fn run_copy(
                         tenant,
                         projection,
                         layout_array,
-                        &sender,
+                        (worker, &sender),
                         stop,
                         data_read,
                     )?;
+                    let done = Message::OwnerDone {
+                        worker,
+                        owner: owner.clone(),
+                    };
+                    sender.send(done).map_err(|_| writer_stopped())?;
                     rows_read.fetch_add(rows, Ordering::Relaxed);
                     progress.owner_done(rows, bytes);
                 }
@@ -168,7 +279,20 @@ pub fn run_copy(
             }));
         }
         drop(sender);
-        let written = write_batches(receiver, staged.as_mut(), &location, layout_array, format);
+        let target = WriteTarget {
+            location: &location,
+            layout_array,
+            format,
+            first_part,
+            checkpoint_owners: std::env::var(CHECKPOINT_VARIABLE)
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or(CHECKPOINT_OWNERS),
+            plan: &fingerprint,
+            record: checkpoints.map(|c| c.record),
+        };
+        let written = write_batches(receiver, staged.as_mut(), &target);
         if written.is_err() {
             stop.store(true, Ordering::Relaxed);
         }
@@ -192,7 +316,9 @@ pub fn run_copy(
     });
 
     let (rows_copied, bytes_written) = match outcome {
-        Ok(stats) => stats,
+        Ok((rows, bytes)) => (rows + reused_rows, bytes),
+        // Checkpointed files stay staged for `mdflow run --resume`.
+        Err(failure) if checkpoints.is_some() => return Err(failure),
         Err(failure) => {
             staged.abort();
             return Err(failure);
@@ -208,8 +334,9 @@ pub fn run_copy(
         plan,
         table,
         lake: lake.as_ref(),
-        owners: owners.len(),
-        rows_read: rows_read.load(Ordering::Relaxed),
+        owners: all_owners,
+        resumed: (done.len(), reused_rows),
+        rows_read: rows_read.load(Ordering::Relaxed) + reused_rows,
         rows_copied,
         data_read,
         data_written: bytes_written,
@@ -219,7 +346,9 @@ pub fn run_copy(
     }))
 }
 
-fn connect_tenant(connection: &TenantConnection) -> Result<Box<dyn TenantBackend>, CopyFailure> {
+pub(crate) fn connect_tenant(
+    connection: &TenantConnection,
+) -> Result<Box<dyn TenantBackend>, CopyFailure> {
     match connection {
         TenantConnection::Synthetic(settings) => {
             let config = synthetic_config(settings);
@@ -282,7 +411,7 @@ fn tenant_failure(e: TenantError) -> CopyFailure {
 }
 
 /// The mailboxes (or groups) to extract, in a stable order.
-fn scope_owners(
+pub(crate) fn scope_owners(
     plan: &CopyPlan,
     table: &Table,
     tenant: &dyn TenantBackend,
@@ -314,7 +443,10 @@ fn scope_owners(
     Ok(users.into_iter().map(|u| u.id).collect())
 }
 
-fn date_window(plan: &CopyPlan, table: &Table) -> Result<Option<DateWindow>, CopyFailure> {
+pub(crate) fn date_window(
+    plan: &CopyPlan,
+    table: &Table,
+) -> Result<Option<DateWindow>, CopyFailure> {
     let source = &plan.source;
     let missing = |what: &str| {
         CopyFailure::new(
@@ -357,7 +489,7 @@ fn extract_owner(
     tenant: &dyn TenantBackend,
     projection: Option<&[String]>,
     layout_array: bool,
-    sender: &std::sync::mpsc::SyncSender<(u64, Vec<u8>)>,
+    (worker, sender): (usize, &std::sync::mpsc::SyncSender<Message>),
     stop: &AtomicBool,
     data_read: &AtomicU64,
 ) -> Result<(u64, u64), CopyFailure> {
@@ -383,9 +515,12 @@ fn extract_owner(
             .map_err(|e| CopyFailure::new("UserErrorUnsupportedType", e.to_string()))?;
         rows += frame.height() as u64;
         bytes += out.len() as u64;
-        sender
-            .send((frame.height() as u64, out))
-            .map_err(|_| CopyFailure::new("SystemErrorWriterStopped", "the lake writer stopped"))
+        let batch = Message::Batch {
+            worker,
+            rows: frame.height() as u64,
+            bytes: out,
+        };
+        sender.send(batch).map_err(|_| writer_stopped())
     };
     let extracted = tenant.extract_columns(request, projection, &mut |page| {
         if stop.load(Ordering::Relaxed) {
@@ -427,14 +562,54 @@ fn extract_owner(
     Ok((rows, bytes))
 }
 
-/// Writes encoded batches to part files (or the one named file) until every worker is done.
-fn write_batches(
-    receiver: Receiver<(u64, Vec<u8>)>,
-    staged: &mut dyn mdflow_connectors::lake::StagedOutput,
-    location: &OutputLocation,
+fn writer_stopped() -> CopyFailure {
+    CopyFailure::new("SystemErrorWriterStopped", "the lake writer stopped")
+}
+
+/// A short, stable fingerprint of what a copy reads and where it writes (FNV-1a of the
+/// evaluated source and sink settings), so a resumed run reuses only the same copy's files.
+fn plan_fingerprint(plan: &CopyPlan) -> String {
+    let text = format!("{:?}|{:?}", plan.source, plan.sink);
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// Where and how the writer writes.
+struct WriteTarget<'a> {
+    location: &'a OutputLocation,
     layout_array: bool,
     format: (Compression, TextEncoding),
+    /// The number of the first part file (after those a resumed run reuses).
+    first_part: usize,
+    /// Mailboxes per checkpoint.
+    checkpoint_owners: usize,
+    plan: &'a str,
+    record: Option<&'a RecordCheckpoint<'a>>,
+}
+
+/// The part file a worker is writing, and the mailboxes it finished since its last
+/// checkpoint.
+#[derive(Default)]
+struct Group {
+    current: Option<(SinkFile, u64)>,
+    files: Vec<String>,
+    owners: Vec<String>,
+    rows: u64,
+    opened: Option<Instant>,
+    next_part: usize,
+}
+
+/// Writes encoded batches until every worker is done: one part file at a time per worker,
+/// closed and checkpointed at a mailbox boundary (or the one named file, shared by all).
+fn write_batches(
+    receiver: Receiver<Message>,
+    staged: &mut dyn mdflow_connectors::lake::StagedOutput,
+    target: &WriteTarget<'_>,
 ) -> Result<(u64, u64), CopyFailure> {
+    let location = target.location;
+    let (layout_array, format) = (target.layout_array, target.format);
     let sink_failure = |e: std::io::Error| {
         CopyFailure::new(
             "UserErrorFailedToWriteSink",
@@ -444,15 +619,11 @@ fn write_batches(
     let lake_failure = |e: mdflow_connectors::lake::LakeError| {
         CopyFailure::new("UserErrorFailedToWriteSink", e.to_string())
     };
+    let named = location.file_name.is_some();
     let (mut rows, mut total) = (0u64, 0u64);
-    let mut part = 0usize;
-    let mut current: Option<(SinkFile, u64)> = None;
-    let open = |part: usize, staged: &mut dyn mdflow_connectors::lake::StagedOutput| {
-        let name = location
-            .file_name
-            .clone()
-            .unwrap_or_else(|| format!("part-{part:05}.json{}", format.0.extension()));
-        let file = staged.create(&name).map_err(lake_failure)?;
+    let mut groups: Vec<Group> = Vec::new();
+    let open = |name: &str, staged: &mut dyn mdflow_connectors::lake::StagedOutput| {
+        let file = staged.create(name).map_err(lake_failure)?;
         let file = format.0.writer(file).map_err(sink_failure)?;
         let mut file = format.1.writer(file).map_err(sink_failure)?;
         if layout_array {
@@ -467,31 +638,103 @@ fn write_batches(
         file.flush().map_err(sink_failure)?;
         file.into_inner().finish().map_err(sink_failure)
     };
-
-    for (batch_rows, batch) in receiver {
-        rows += batch_rows;
-        let (file, size) = match current.as_mut() {
-            Some(open_file) => open_file,
-            None => current.insert((open(part, staged)?, 0)),
-        };
-        if layout_array && *size > 0 {
-            file.write_all(b",\n").map_err(sink_failure)?;
+    let group_of = |groups: &mut Vec<Group>, worker: usize| -> usize {
+        // A named file is one file for every worker.
+        let index = if named { 0 } else { worker };
+        if groups.len() <= index {
+            groups.resize_with(index + 1, || Group {
+                next_part: target.first_part,
+                ..Group::default()
+            });
         }
-        file.write_all(&batch).map_err(sink_failure)?;
-        *size += batch.len() as u64;
-        total += batch.len() as u64;
-        if location.file_name.is_none() && *size >= PART_FILE_BYTES {
-            if let Some((file, _)) = current.take() {
-                close(file)?;
+        index
+    };
+    // Closes a group's file; its finished mailboxes are then complete on disk.
+    let checkpoint = |group: &mut Group| -> Result<(), CopyFailure> {
+        if let Some((file, _)) = group.current.take() {
+            close(file)?;
+        }
+        if let Some(record) = target.record {
+            let done = Checkpoint {
+                plan: target.plan.to_owned(),
+                files: std::mem::take(&mut group.files),
+                owners: std::mem::take(&mut group.owners),
+                rows: std::mem::take(&mut group.rows),
+            };
+            record(&done).map_err(|e| {
+                CopyFailure::new("SystemErrorCheckpointFailed", format!("checkpoint: {e}"))
+            })?;
+        }
+        group.opened = None;
+        Ok(())
+    };
+
+    for message in receiver {
+        match message {
+            Message::Batch {
+                worker,
+                rows: batch_rows,
+                bytes: batch,
+            } => {
+                let index = group_of(&mut groups, worker);
+                let group = &mut groups[index];
+                rows += batch_rows;
+                group.rows += batch_rows;
+                if group.current.is_none() {
+                    let name = location.file_name.clone().unwrap_or_else(|| {
+                        format!(
+                            "part-{:05}-{worker:02}.json{}",
+                            group.next_part,
+                            format.0.extension()
+                        )
+                    });
+                    group.next_part += 1;
+                    group.opened.get_or_insert_with(Instant::now);
+                    group.current = Some((open(&name, staged)?, 0));
+                    group.files.push(name);
+                }
+                let Some((file, size)) = group.current.as_mut() else {
+                    continue;
+                };
+                if layout_array && *size > 0 {
+                    file.write_all(b",\n").map_err(sink_failure)?;
+                }
+                file.write_all(&batch).map_err(sink_failure)?;
+                *size += batch.len() as u64;
+                total += batch.len() as u64;
+                // A mailbox larger than a part file spans several; they are checkpointed
+                // together.
+                if !named && *size >= PART_FILE_BYTES {
+                    if let Some((file, _)) = group.current.take() {
+                        close(file)?;
+                    }
+                }
             }
-            part += 1;
+            Message::OwnerDone { worker, owner } => {
+                let index = group_of(&mut groups, worker);
+                let group = &mut groups[index];
+                group.owners.push(owner);
+                let full = group.owners.len() >= target.checkpoint_owners
+                    || group
+                        .current
+                        .as_ref()
+                        .is_some_and(|(_, size)| *size >= PART_FILE_BYTES)
+                    || group.opened.is_some_and(|t| t.elapsed() >= CHECKPOINT_AGE);
+                if !named && full {
+                    checkpoint(group)?;
+                }
+            }
         }
     }
-    match current.take() {
-        Some((file, _)) => close(file)?,
-        // A named file is written even when empty, so a rerun replaces the old one.
-        None if location.file_name.is_some() => close(open(part, staged)?)?,
-        None => {}
+    for group in &mut groups {
+        if let Some((file, _)) = group.current.take() {
+            close(file)?;
+        }
+    }
+    // A named file is written even when empty, so a rerun replaces the old one.
+    if named && groups.first().is_none_or(|g| g.files.is_empty()) {
+        let name = location.file_name.clone().unwrap_or_default();
+        close(open(&name, staged)?)?;
     }
     Ok((rows, total))
 }
@@ -501,6 +744,8 @@ struct CopyStats<'a> {
     table: &'a Table,
     lake: &'a dyn LakeStore,
     owners: usize,
+    /// Mailboxes and rows reused from the run this one resumed.
+    resumed: (usize, u64),
     rows_read: u64,
     rows_copied: u64,
     data_read: u64,
@@ -529,7 +774,8 @@ fn copy_output(s: CopyStats<'_>) -> Value {
         "usedParallelCopies": s.workers,
         "effectiveIntegrationRuntime": "mdflow (local)",
         "executionDetails": [{
-            "source": {"type": "Office365", "table": s.table.name, "mailboxes": s.owners},
+            "source": {"type": "Office365", "table": s.table.name, "mailboxes": s.owners,
+                       "mailboxesResumed": s.resumed.0, "rowsResumed": s.resumed.1},
             "sink": {"type": "Json", "store": s.lake.describe(),
                      "folder": s.plan.sink.folder_path, "container": s.plan.sink.container},
             "status": "Succeeded",

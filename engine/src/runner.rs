@@ -10,12 +10,12 @@ use mdflow_connectors::catalog::Catalog;
 use serde_json::{json, Value};
 
 use crate::consent::{ConsentError, ConsentGate, ConsentOptions, Held};
-use crate::copy::{run_copy, CopyProgress};
+use crate::copy::{run_copy_with, CopyCheckpoints, CopyProgress};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::expr::ExprContext;
 use crate::factory::pipeline::{Action, Activity, CopySource, Pipeline};
 use crate::factory::{self, Factory};
-use crate::runs::{RunStatus, RunStore, RunStoreError};
+use crate::runs::{ActivityRun, Checkpoint, PipelineRun, RunStatus, RunStore, RunStoreError};
 use crate::schedule;
 
 /// What to run.
@@ -30,6 +30,10 @@ pub struct RunRequest<'a> {
     pub state_dir: PathBuf,
     /// Who asks for data access, and whether to wait for a decision (docs/security.md).
     pub consent: ConsentOptions,
+    /// A stopped run to resume: its parameters are used again (`params` override them), its
+    /// succeeded activities are not run again, and its copies extract only the mailboxes
+    /// they had not checkpointed.
+    pub resume: Option<String>,
 }
 
 /// Why a run could not start. A run that starts and fails is an `Ok` outcome with status
@@ -130,9 +134,20 @@ pub fn run_pipeline(
         return Err(RunError::Invalid(errors));
     }
 
-    let pipeline = choose_pipeline(&factory, request.pipeline)?;
-    let parameters = bind_parameters(&pipeline.def, &pipeline.name, &request.params)?;
     let store = RunStore::open(&request.state_dir)?;
+    let resumed = match &request.resume {
+        Some(id) => Some(resumable_run(&store, id, &request.state_dir)?),
+        None => None,
+    };
+    let wanted = request
+        .pipeline
+        .or(resumed.as_ref().map(|r| r.run.pipeline_name.as_str()));
+    let pipeline = choose_pipeline(&factory, wanted)?;
+    let mut given = resumed
+        .as_ref()
+        .map_or_else(Vec::new, |r| recorded_parameters(&r.run.parameters));
+    given.extend(request.params.iter().cloned());
+    let parameters = bind_parameters(&pipeline.def, &pipeline.name, &given)?;
     let gate = ConsentGate::new(
         &factory,
         &request.state_dir,
@@ -145,6 +160,9 @@ pub fn run_pipeline(
         &pipeline.name,
         &crate::secrets::mask_parameters(&pipeline.def.parameters, &parameters),
     )?;
+    if let Some(previous) = &resumed {
+        store.link_resumed(&run_id, &previous.run.run_id)?;
+    }
     tracing::info!(run_id, pipeline = pipeline.name, "pipeline run started");
     let context = ExprContext {
         parameters,
@@ -178,7 +196,23 @@ pub fn run_pipeline(
             .depends_on
             .iter()
             .any(|(d, _)| matches!(status_of(d), RunStatus::InProgress | RunStatus::Queued));
-        let outcome = if held {
+        let succeeded_before = resumed.as_ref().and_then(|r| {
+            r.activities
+                .iter()
+                .find(|a| a.activity_name == activity.name && a.status == RunStatus::Succeeded)
+        });
+        let outcome = if let Some(before) = succeeded_before {
+            // Done by the resumed run; its output stands.
+            let id = store.begin_activity(&run_id, &activity.name, &activity.kind, &Value::Null)?;
+            store.finish_activity(&id, RunStatus::Succeeded, &before.output, &Value::Null)?;
+            ActivityOutcome {
+                name: activity.name.clone(),
+                kind: activity.kind.clone(),
+                status: RunStatus::Succeeded,
+                output: before.output.clone(),
+                error: None,
+            }
+        } else if held {
             let id = store.begin_activity(&run_id, &activity.name, &activity.kind, &Value::Null)?;
             store.finish_activity(&id, RunStatus::Queued, &Value::Null, &Value::Null)?;
             ActivityOutcome {
@@ -236,6 +270,79 @@ pub fn run_pipeline(
         status,
         activities: outcomes,
     })
+}
+
+/// A recorded run that `--resume` can continue.
+struct Resumed {
+    run: PipelineRun,
+    activities: Vec<ActivityRun>,
+}
+
+fn resumable_run(store: &RunStore, id: &str, state_dir: &Path) -> Result<Resumed, RunError> {
+    let Some((run, activities)) = store.get(id)? else {
+        return Err(RunError::Request(format!(
+            "--resume {id}: no such run in {}; `mdflow runs list` shows the runs recorded there",
+            state_dir.display()
+        )));
+    };
+    if run.status == RunStatus::Succeeded {
+        return Err(RunError::Request(format!(
+            "--resume {id}: the run succeeded, nothing is missing; rerun without --resume"
+        )));
+    }
+    Ok(Resumed { run, activities })
+}
+
+/// A recorded run's parameters as `name=text` pairs; masked secure strings are left out
+/// (the pipeline's default applies, or pass them again with --param).
+fn recorded_parameters(recorded: &Value) -> Vec<(String, String)> {
+    let Some(map) = recorded.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(_, v)| v.as_str() != Some(crate::secrets::REDACTED))
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (name.clone(), text)
+        })
+        .collect()
+}
+
+/// An Office 365 copy whose completed mailboxes are checkpointed in the run store; when
+/// resuming, the stopped run's checkpoints are reused. Checkpoints of a published output
+/// are dropped.
+fn checkpointed_copy(
+    store: &RunStore,
+    plan: &factory::resolve::CopyPlan,
+    activity: &str,
+    context: &ExprContext,
+    progress: &dyn CopyProgress,
+) -> Result<Result<Value, (&'static str, String)>, RunError> {
+    let run_id = context.run_id.as_str();
+    let record = |c: &Checkpoint| {
+        store
+            .add_checkpoint(run_id, activity, c)
+            .map_err(|e| e.to_string())
+    };
+    let resume = match store.resumed_from(run_id)? {
+        Some(previous) => {
+            let done = store.checkpoints(&previous, activity)?;
+            Some((previous, done))
+        }
+        None => None,
+    };
+    let checkpoints = CopyCheckpoints {
+        record: &record,
+        resume,
+    };
+    let result = run_copy_with(plan, run_id, progress, Some(&checkpoints));
+    if result.is_ok() {
+        store.clear_checkpoints(run_id, activity)?;
+    }
+    Ok(result.map_err(|f| (f.code, f.message)))
 }
 
 fn choose_pipeline<'f>(
@@ -375,7 +482,7 @@ fn run_activity(
         Action::Copy(copy) if matches!(copy.source, CopySource::Office365(_)) => match refused {
             Some(refusal) => Err(refusal),
             None => match factory::resolve::resolve_copy(factory, pipeline, &activity.name, context) {
-                Ok(plan) => run_copy(&plan, &context.run_id, progress).map_err(|f| (f.code, f.message)),
+                Ok(plan) => checkpointed_copy(store, &plan, &activity.name, context, progress)?,
                 Err(d) => Err(("UserErrorInvalidDefinition", format!("{}: {}", d.message, d.fix))),
             },
         },
@@ -384,6 +491,14 @@ fn run_activity(
             crate::chained_copy::run_chained_copy(factory, pipeline, activity, context)
                 .map_err(|f| (f.code, f.message))
         }
+        // A mapping data flow (docs/dataflows.md).
+        Action::ExecuteDataFlow(_) => crate::dataflow::activity::run_dataflow_activity(
+            factory,
+            pipeline,
+            activity,
+            context,
+        )
+        .map_err(|f| (f.code, f.message)),
         _ => Err((
             "UserErrorNotSupported",
             format!(

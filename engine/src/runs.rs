@@ -92,6 +92,9 @@ pub struct PipelineRun {
     pub duration_in_ms: Option<i64>,
     /// The error message of a failed run.
     pub message: Option<String>,
+    /// The run this one resumed (`mdflow run --resume`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
 }
 
 /// One activity run.
@@ -154,7 +157,36 @@ CREATE TABLE IF NOT EXISTS activity_runs (
     error TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activity_runs_by_run ON activity_runs(run_id, seq);
+CREATE TABLE IF NOT EXISTS resumed_runs (
+    run_id TEXT PRIMARY KEY,
+    resumed_from TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS copy_checkpoints (
+    run_id TEXT NOT NULL,
+    activity_name TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    files TEXT NOT NULL,
+    owners TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS copy_checkpoints_by_run ON copy_checkpoints(run_id, activity_name);
 ";
+
+/// Mailboxes of one Copy activity whose rows are complete in closed staged files: a resumed
+/// run reuses the files and does not extract the mailboxes again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// A fingerprint of the evaluated copy (table, window, columns, scope, sink): a resumed
+    /// run reuses only checkpoints of the same copy.
+    pub plan: String,
+    /// The staged part files (names inside the output's staging folder).
+    pub files: Vec<String>,
+    /// The mailboxes (or groups) whose rows are all in those files, and nowhere else.
+    pub owners: Vec<String>,
+    /// How many rows the files hold.
+    pub rows: u64,
+}
 
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -313,12 +345,102 @@ impl RunStore {
         Ok(())
     }
 
+    /// Records that `run_id` resumes `previous` and marks `previous` as `Cancelled`, unless it
+    /// had already finished with another status.
+    pub fn link_resumed(&self, run_id: &str, previous: &str) -> Result<(), RunStoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO resumed_runs (run_id, resumed_from) VALUES (?1, ?2)",
+            params![run_id, previous],
+        )?;
+        let end = now();
+        self.conn.execute(
+            "UPDATE pipeline_runs SET status = 'Cancelled', run_end = COALESCE(run_end, ?2),
+                 message = ?3
+             WHERE run_id = ?1 AND status IN ('InProgress', 'Queued', 'Failed')",
+            params![previous, end, format!("resumed by run {run_id}")],
+        )?;
+        // Its activities that were still running when it stopped never finish.
+        self.conn.execute(
+            "UPDATE activity_runs SET status = 'Cancelled', end = COALESCE(end, ?2)
+             WHERE run_id = ?1 AND status = 'InProgress'",
+            params![previous, end],
+        )?;
+        Ok(())
+    }
+
+    /// The run that `run_id` resumed, if it resumed one.
+    pub fn resumed_from(&self, run_id: &str) -> Result<Option<String>, RunStoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT resumed_from FROM resumed_runs WHERE run_id = ?1",
+                [run_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Records a checkpoint of a Copy activity of a run. Called after its files are closed.
+    pub fn add_checkpoint(
+        &self,
+        run_id: &str,
+        activity: &str,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), RunStoreError> {
+        self.conn.execute(
+            "INSERT INTO copy_checkpoints (run_id, activity_name, plan, files, owners, rows, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                run_id,
+                activity,
+                checkpoint.plan,
+                serde_json::to_string(&checkpoint.files).unwrap_or_default(),
+                serde_json::to_string(&checkpoint.owners).unwrap_or_default(),
+                checkpoint.rows as i64,
+                now()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The checkpoints of a Copy activity of a run, in the order they were taken.
+    pub fn checkpoints(
+        &self,
+        run_id: &str,
+        activity: &str,
+    ) -> Result<Vec<Checkpoint>, RunStoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT plan, files, owners, rows FROM copy_checkpoints
+             WHERE run_id = ?1 AND activity_name = ?2 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([run_id, activity], |r| {
+            let list = |text: String| serde_json::from_str(&text).unwrap_or_default();
+            Ok(Checkpoint {
+                plan: r.get(0)?,
+                files: list(r.get(1)?),
+                owners: list(r.get(2)?),
+                rows: r.get::<_, i64>(3)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Drops the checkpoints of a run's Copy activity once its output is published.
+    pub fn clear_checkpoints(&self, run_id: &str, activity: &str) -> Result<(), RunStoreError> {
+        self.conn.execute(
+            "DELETE FROM copy_checkpoints WHERE run_id = ?1 AND activity_name = ?2",
+            [run_id, activity],
+        )?;
+        Ok(())
+    }
+
     /// The most recent pipeline runs, newest first.
     pub fn list(&self, limit: usize) -> Result<Vec<PipelineRun>, RunStoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT run_id, pipeline_name, factory, status, parameters, run_start, run_end,
-                    duration_ms, message
-             FROM pipeline_runs ORDER BY run_start DESC, rowid DESC LIMIT ?1",
+                    duration_ms, message, resumed_from
+             FROM pipeline_runs LEFT JOIN resumed_runs USING (run_id)
+             ORDER BY run_start DESC, pipeline_runs.rowid DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], pipeline_run_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -333,8 +455,8 @@ impl RunStore {
             .conn
             .query_row(
                 "SELECT run_id, pipeline_name, factory, status, parameters, run_start, run_end,
-                        duration_ms, message
-                 FROM pipeline_runs WHERE run_id = ?1",
+                        duration_ms, message, resumed_from
+                 FROM pipeline_runs LEFT JOIN resumed_runs USING (run_id) WHERE run_id = ?1",
                 [run_id],
                 pipeline_run_from_row,
             )
@@ -381,6 +503,7 @@ fn pipeline_run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PipelineRun>
         run_end: r.get(6)?,
         duration_in_ms: r.get(7)?,
         message: r.get(8)?,
+        resumed_from: r.get(9)?,
     })
 }
 

@@ -45,6 +45,10 @@ pub struct RunArgs {
         requires = "wait"
     )]
     pub wait_timeout: u64,
+    /// Resume a stopped (killed or failed) run: its parameters are used again (--param
+    /// overrides them) and its copies extract only the mailboxes it had not completed.
+    #[arg(long, value_name = "RUN_ID")]
+    pub resume: Option<String>,
 }
 
 /// The state folder of a factory when `--state-dir` is not given.
@@ -87,6 +91,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 .wait
                 .then(|| std::time::Duration::from_secs(args.wait_timeout)),
         },
+        resume: args.resume.clone(),
     };
     let progress = Progress::new();
     let result = run_pipeline(&request, &progress);

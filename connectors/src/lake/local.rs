@@ -27,6 +27,71 @@ impl LocalFolderLake {
     }
 }
 
+impl LocalFolderLake {
+    /// Creates the staging folder of a run, first taking over the files to keep of a stopped
+    /// run's staging (renamed, not copied) and dropping every other staging of the output.
+    fn open_staging(
+        &self,
+        location: &OutputLocation,
+        run_id: &str,
+        adopt: Option<(&str, &[Vec<String>])>,
+    ) -> Result<(Box<dyn StagedOutput>, Vec<usize>), LakeError> {
+        location.validate()?;
+        let staging_root = self.root.join(&location.container).join(STAGING_DIR);
+        let output_key = location.staging_key();
+        let staging = staging_root.join(format!("{run_id}--{output_key}"));
+
+        let (mut kept, mut kept_groups) = (Vec::new(), Vec::new());
+        if let Some((previous_run, keep)) = adopt {
+            let previous = staging_root.join(format!("{previous_run}--{output_key}"));
+            if previous != staging && previous.is_dir() {
+                let _ = fs::remove_dir_all(&staging);
+                fs::rename(&previous, &staging).map_err(io("cannot take over", &previous))?;
+            }
+            for (index, group) in keep.iter().enumerate() {
+                if group.iter().all(|name| staging.join(name).is_file()) {
+                    kept_groups.push(index);
+                    kept.extend(group.iter().cloned());
+                }
+            }
+            // Files no complete group names were being written when the run stopped.
+            if let Ok(entries) = fs::read_dir(&staging) {
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if !kept.contains(&name) {
+                        let _ = fs::remove_file(entry.path());
+                    }
+                }
+            }
+            kept.sort();
+        }
+
+        // Debris of killed runs of this same output: never published, safe to drop.
+        if let Ok(entries) = fs::read_dir(&staging_root) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(&format!("--{output_key}")) && entry.path() != staging {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        if adopt.is_none() {
+            let _ = fs::remove_dir_all(&staging);
+        }
+
+        fs::create_dir_all(&staging).map_err(io("cannot create staging folder", &staging))?;
+        let target = self.root.join(location.folder_path());
+        let staged = LocalStaged {
+            staging,
+            target,
+            lake_folder: location.folder_path(),
+            file_name: location.file_name.clone(),
+            files: kept.clone(),
+        };
+        Ok((Box::new(staged), kept_groups))
+    }
+}
+
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> LakeError + 'a {
     move |source| LakeError::Io {
         action,
@@ -45,30 +110,21 @@ impl LakeStore for LocalFolderLake {
         location: &OutputLocation,
         run_id: &str,
     ) -> Result<Box<dyn StagedOutput>, LakeError> {
-        location.validate()?;
-        let staging_root = self.root.join(&location.container).join(STAGING_DIR);
-        let output_key = location.staging_key();
+        Ok(self.open_staging(location, run_id, None)?.0)
+    }
 
-        // Debris of killed runs of this same output: never published, safe to drop.
-        if let Ok(entries) = fs::read_dir(&staging_root) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.ends_with(&format!("--{output_key}")) {
-                    let _ = fs::remove_dir_all(entry.path());
-                }
-            }
-        }
+    fn resumable(&self) -> bool {
+        true
+    }
 
-        let staging = staging_root.join(format!("{run_id}--{output_key}"));
-        fs::create_dir_all(&staging).map_err(io("cannot create staging folder", &staging))?;
-        let target = self.root.join(location.folder_path());
-        Ok(Box::new(LocalStaged {
-            staging,
-            target,
-            lake_folder: location.folder_path(),
-            file_name: location.file_name.clone(),
-            files: Vec::new(),
-        }))
+    fn stage_resuming(
+        &self,
+        location: &OutputLocation,
+        run_id: &str,
+        previous_run: &str,
+        keep: &[Vec<String>],
+    ) -> Result<(Box<dyn StagedOutput>, Vec<usize>), LakeError> {
+        self.open_staging(location, run_id, Some((previous_run, keep)))
     }
 
     fn list(&self, location: &OutputLocation) -> Result<Vec<PublishedFile>, LakeError> {
@@ -240,6 +296,44 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(staging, 0);
+    }
+
+    #[test]
+    fn a_resumed_staging_keeps_only_complete_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = LocalFolderLake::new(dir.path());
+        let loc = OutputLocation {
+            container: "raw".into(),
+            folder: "m".into(),
+            file_name: None,
+        };
+        let mut stopped = lake.stage(&loc, "old").unwrap();
+        for name in ["a.json", "b.json", "c.json", "open.json"] {
+            stopped.create(name).unwrap().write_all(b"{}\n").unwrap();
+        }
+        drop(stopped);
+
+        // `d.json` is gone, so its group (with `c.json`) is written again.
+        let keep = vec![
+            vec!["a.json".to_owned(), "b.json".to_owned()],
+            vec!["c.json".to_owned(), "d.json".to_owned()],
+        ];
+        let (mut staged, kept) = lake.stage_resuming(&loc, "new", "old", &keep).unwrap();
+        assert_eq!(kept, [0]);
+        staged.create("e.json").unwrap().write_all(b"{}\n").unwrap();
+        let published: Vec<_> = staged
+            .commit()
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert_eq!(published, ["raw/m/a.json", "raw/m/b.json", "raw/m/e.json"]);
+        let mut names: Vec<_> = fs::read_dir(dir.path().join("raw/m"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.json", "b.json", "e.json"]);
     }
 
     #[test]

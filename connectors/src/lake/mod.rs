@@ -98,6 +98,29 @@ pub trait LakeStore: Send + Sync {
         run_id: &str,
     ) -> Result<Box<dyn StagedOutput>, LakeError>;
 
+    /// Whether staged files outlive the run that wrote them, so that
+    /// [`LakeStore::stage_resuming`] can keep them. Local folders: yes; object stores: not
+    /// yet (a stopped run's staging is written again).
+    fn resumable(&self) -> bool {
+        false
+    }
+
+    /// Starts writing an output again where a stopped run left it. `keep` lists groups of
+    /// file names `previous_run` staged; a group whose files are all there becomes part of
+    /// this staging (published by its commit), and everything else that run staged is
+    /// removed. Returns the indices of the groups kept. A store that cannot keep staged
+    /// files across runs keeps none, and the caller writes them again.
+    fn stage_resuming(
+        &self,
+        location: &OutputLocation,
+        run_id: &str,
+        previous_run: &str,
+        keep: &[Vec<String>],
+    ) -> Result<(Box<dyn StagedOutput>, Vec<usize>), LakeError> {
+        let _ = (previous_run, keep);
+        Ok((self.stage(location, run_id)?, Vec::new()))
+    }
+
     /// The committed files at `location`: the named file, or every file under the folder
     /// (sub-folders included, `_mdflow` staging skipped), in path order.
     fn list(&self, location: &OutputLocation) -> Result<Vec<PublishedFile>, LakeError>;
