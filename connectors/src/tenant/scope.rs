@@ -7,6 +7,7 @@
 //! `or`, `not` and parentheses. Properties are those of [`DirectoryUser::property`], names
 //! ignore case, and so do string comparisons, as Graph's do for directory properties.
 
+use super::odata::Query;
 use super::{DirectoryUser, TenantError};
 
 /// Properties a filter may name, as Graph spells them.
@@ -86,73 +87,21 @@ pub fn parse_user_scope(uri: &str) -> Result<UserFilter, TenantError> {
     Ok(UserFilter { expr })
 }
 
-/// Finds and decodes the `$filter` parameter. `&` inside a quoted literal of an unencoded
-/// URI (`'Sales & Marketing'`) does not end the parameter.
+/// Finds and decodes the `$filter` parameter, with the same query parsing the emulator uses
+/// (a `&` inside a quoted literal of an unencoded URI does not end the parameter).
 fn filter_param(uri: &str) -> Result<String, TenantError> {
     let query = uri.split_once('?').map_or(uri, |(_, q)| q);
-    let mut params = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (i, c) in query.char_indices() {
-        match c {
-            '\'' => quoted = !quoted,
-            '&' if !quoted => {
-                params.push(&query[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
+    let query = Query::parse(query).map_err(TenantError::BadUserScope)?;
+    match query.get("$filter") {
+        Some(value) if value.trim().is_empty() => Err(TenantError::BadUserScope(
+            "the $filter parameter is empty".into(),
+        )),
+        Some(value) => Ok(value.to_owned()),
+        None => Err(TenantError::BadUserScope(format!(
+            "expected a $filter query parameter in `{uri}`, such as \
+             https://graph.microsoft.com/v1.0/users?$filter=department eq 'Finance'"
+        ))),
     }
-    params.push(&query[start..]);
-    for param in params {
-        let (key, value) = param.split_once('=').unwrap_or((param, ""));
-        if decode(key)?.eq_ignore_ascii_case("$filter") {
-            let value = decode(value)?;
-            if value.trim().is_empty() {
-                return Err(TenantError::BadUserScope(
-                    "the $filter parameter is empty".into(),
-                ));
-            }
-            return Ok(value);
-        }
-    }
-    Err(TenantError::BadUserScope(format!(
-        "expected a $filter query parameter in `{uri}`, such as \
-         https://graph.microsoft.com/v1.0/users?$filter=department eq 'Finance'"
-    )))
-}
-
-/// Percent-decoding; `+` is a space, as in form-encoded query strings.
-fn decode(text: &str) -> Result<String, TenantError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = text
-                    .get(i + 1..i + 3)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                let Some(byte) = hex else {
-                    return Err(TenantError::BadUserScope(format!(
-                        "expected two hex digits after `%` at column {} of `{text}`",
-                        i + 1
-                    )));
-                };
-                out.push(byte);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out)
-        .map_err(|_| TenantError::BadUserScope(format!("`{text}` does not decode to UTF-8")))
 }
 
 /// An error pointing at a byte offset of the filter, with a caret under it.
