@@ -5,6 +5,12 @@
 //! source for the `ExecuteDataFlow` activity), and the kinds in [`run`]'s list compile.
 //! Every other kind fails with [`ExecError::NotSupported`] naming the step.
 
+mod assert;
+mod json;
+mod lookup;
+mod pivot;
+mod rows;
+mod shape;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -44,6 +50,16 @@ pub enum ExecError {
     /// A source the caller did not provide.
     #[error("no data for source `{0}`")]
     MissingSource(String),
+    /// A row broke an `assert` step's assertion; nothing is written.
+    #[error("step `{step}`: assertion `{id}` failed for {rows} rows")]
+    Assertion {
+        /// The step's name.
+        step: String,
+        /// The assertion's id.
+        id: String,
+        /// How many rows broke it.
+        rows: usize,
+    },
     /// Polars failed while running the plan.
     #[error("step `{step}`: {message}")]
     Engine {
@@ -61,11 +77,15 @@ pub struct FlowOutput {
     pub sinks: BTreeMap<String, DataFrame>,
     /// Rows read per source, by source name.
     pub rows_read: BTreeMap<String, usize>,
+    /// For sinks fed by an `alterRow` step: each row's mark (`insert`, `update`, `delete`,
+    /// `upsert`), in the order of the sink's rows. The frame in `sinks` no longer has it.
+    pub row_marks: BTreeMap<String, Vec<String>>,
 }
 
 /// Runs a script on source frames (keyed by source step name, any case) with parameter
 /// values. Runs: source, select (`mapColumn`), filter, derive, aggregate, join (inner,
-/// left, right, outer, cross), exists, union, split, sort and sink.
+/// left, right, outer, cross), lookup, exists, union, split, sort, alterRow, keyGenerate,
+/// cast, foldDown, unpivot, window, rank, assert and sink.
 pub fn run(
     script: &Script,
     params: &HashMap<String, Value>,
@@ -122,10 +142,20 @@ pub fn run(
             }
             "sink" => {
                 let input = inputs.into_iter().next().expect("graph checked");
-                let frame = input.collect().map_err(|e| ExecError::Engine {
+                let mut frame = input.collect().map_err(|e| ExecError::Engine {
                     step: name.clone(),
                     message: e.to_string(),
                 })?;
+
+                // Marks leave the rows here; file sinks write every row, as ADF's do.
+                if let Ok(marks) = frame.drop_in_place(steps::ROW_MARK) {
+                    let marks = marks
+                        .as_materialized_series()
+                        .iter()
+                        .map(|v| v.get_str().unwrap_or("insert").to_owned())
+                        .collect();
+                    out.row_marks.insert(name.clone(), marks);
+                }
                 out.sinks.insert(name.clone(), frame);
             }
             _ => {

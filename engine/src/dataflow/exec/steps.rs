@@ -17,33 +17,37 @@ pub(super) struct Step<'a> {
     pub params: &'a HashMap<String, Value>,
 }
 
+/// The column an `alterRow` step adds: each row's mark (`insert`, `update`, `delete`,
+/// `upsert`), carried to the sink, which takes it off the rows it writes.
+pub(super) const ROW_MARK: &str = "__mdflow_row_mark";
+
 impl Step<'_> {
-    fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         self.statement.output.name.text.clone()
     }
 
-    fn unsupported(&self, feature: impl Into<String>) -> ExecError {
+    pub(super) fn unsupported(&self, feature: impl Into<String>) -> ExecError {
         ExecError::NotSupported {
             step: self.name(),
             feature: feature.into(),
         }
     }
 
-    fn invalid(&self, problem: Problem) -> ExecError {
+    pub(super) fn invalid(&self, problem: Problem) -> ExecError {
         ExecError::Invalid {
             step: self.name(),
             problem,
         }
     }
 
-    fn engine(&self, e: impl ToString) -> ExecError {
+    pub(super) fn engine(&self, e: impl ToString) -> ExecError {
         ExecError::Engine {
             step: self.name(),
             message: e.to_string(),
         }
     }
 
-    fn scope(&self, frame: &mut LazyFrame) -> Result<Scope, ExecError> {
+    pub(super) fn scope(&self, frame: &mut LazyFrame) -> Result<Scope, ExecError> {
         let schema = frame.collect_schema().map_err(|e| self.engine(e))?;
         Ok(Scope {
             schema: (*schema).clone(),
@@ -52,7 +56,7 @@ impl Step<'_> {
         })
     }
 
-    fn compile(&self, e: &Expr, scope: &Scope) -> Result<Typed, ExecError> {
+    pub(super) fn compile(&self, e: &Expr, scope: &Scope) -> Result<Typed, ExecError> {
         compile(e, scope).map_err(|p| self.invalid(p))
     }
 
@@ -137,11 +141,26 @@ impl Step<'_> {
                 frames.extend(inputs);
                 self.union(frames)
             }
+            "lookup" => {
+                let second = inputs.remove(0);
+                self.lookup(first, second)
+            }
+            "alterRow" => self.alter_row(first),
+            "keyGenerate" | "surrogateKey" => self.key_generate(first),
+            "cast" => self.cast(first),
+            "foldDown" | "flatten" => self.fold_down(first),
+            "unpivot" => self.unpivot(first),
+            "window" => self.window(first),
+            "rank" => self.rank(first),
+            "assert" => self.assert(first),
+            "parse" => self.parse(first),
+            "stringify" => self.stringify(first),
+            "pivot" => self.pivot(first),
             other => Err(self.unsupported(format!("the `{other}` transformation"))),
         }
     }
 
-    fn positional(&self, n: usize) -> Result<&Expr, ExecError> {
+    pub(super) fn positional(&self, n: usize) -> Result<&Expr, ExecError> {
         self.statement
             .args
             .iter()
@@ -158,14 +177,25 @@ impl Step<'_> {
             })
     }
 
-    fn select(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
+    pub(super) fn select(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
         let scope = self.scope(&mut frame)?;
         let Some(mappings) = self.statement.clause("mapColumn") else {
             return Err(self.unsupported("select without mapColumn(...)"));
         };
+        let flag = |n: &str| {
+            matches!(
+                option(&self.statement.args, n).map(|e| &e.kind),
+                Some(ExprKind::Lit(Lit::Bool(true)))
+            )
+        };
+        let (skip_inputs, skip_outputs) = (
+            flag("skipDuplicateMapInputs"),
+            flag("skipDuplicateMapOutputs"),
+        );
+        let (mut inputs, mut outputs) = (Vec::<String>::new(), Vec::<String>::new());
         let mut exprs = Vec::new();
         for m in mappings {
-            match m {
+            let (source, name, t) = match m {
                 Arg::Positional(e) if e.as_call().is_none() => {
                     let t = self.compile(e, &scope)?;
                     let name = match &e.kind {
@@ -173,46 +203,45 @@ impl Step<'_> {
                         ExprKind::Column { name, .. } => name.clone(),
                         _ => crate::dataflow::printer::print_expr(e),
                     };
-                    exprs.push(t.expr.alias(name.as_str()));
+                    (crate::dataflow::printer::print_expr(e), name, t)
                 }
                 Arg::Assign(target, value) if target.as_name().is_some() => {
                     let t = self.compile(value, &scope)?;
-                    exprs.push(t.expr.alias(target.as_name().unwrap_or_default()));
+                    let name = target.as_name().unwrap_or_default().to_owned();
+                    (crate::dataflow::printer::print_expr(value), name, t)
                 }
                 _ => {
                     return Err(self.unsupported("rule-based mappings in select (each(match(...)))"))
                 }
+            };
+
+            // The skip options keep the first mapping of a repeated input or output name.
+            let seen = |list: &[String], n: &str| list.iter().any(|x| x.eq_ignore_ascii_case(n));
+            if (skip_inputs && seen(&inputs, &source)) || (skip_outputs && seen(&outputs, &name)) {
+                continue;
             }
+            inputs.push(source);
+            outputs.push(name.clone());
+            exprs.push(t.expr.alias(name.as_str()));
+        }
+
+        // Row marks of an earlier alterRow travel with the rows to the sink.
+        if scope.schema.get(ROW_MARK).is_some() {
+            exprs.push(col(ROW_MARK));
         }
         Ok(frame.select(exprs))
     }
 
     fn aggregate(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
         let scope = self.scope(&mut frame)?;
-        let mut keys = Vec::new();
-        for g in self.statement.clause("groupBy").unwrap_or(&[]) {
-            match g {
-                Arg::Positional(e) => {
-                    let t = self.compile(e, &scope)?;
-                    let name = e
-                        .as_name()
-                        .map_or_else(|| crate::dataflow::printer::print_expr(e), str::to_owned);
-                    keys.push(t.expr.alias(name.as_str()));
-                }
-                Arg::Assign(target, value) => {
-                    let t = self.compile(value, &scope)?;
-                    keys.push(t.expr.alias(target.as_name().unwrap_or_default()));
-                }
-                _ => {}
-            }
-        }
+        let keys = self.group_keys(&scope)?;
         let mut aggs = Vec::new();
         for a in &self.statement.args {
             if let Arg::Assign(target, value) = a {
                 let Some(name) = target.as_name() else {
                     return Err(self.unsupported("column patterns in aggregate"));
                 };
-                aggs.push(self.aggregate_expr(value, &scope)?.alias(name));
+                aggs.push(self.aggregate_expr(value, &scope, None)?.alias(name));
             }
         }
         if keys.is_empty() {
@@ -221,8 +250,36 @@ impl Step<'_> {
         Ok(frame.group_by_stable(keys).agg(aggs))
     }
 
-    /// An aggregate function over the group: `count()`, `sum(x)`, `countIf(c)`, ...
-    fn aggregate_expr(&self, e: &Expr, scope: &Scope) -> Result<PExpr, ExecError> {
+    /// The `groupBy(...)` keys, each named after its column or its assignment.
+    pub(super) fn group_keys(&self, scope: &Scope) -> Result<Vec<PExpr>, ExecError> {
+        let mut keys = Vec::new();
+        for g in self.statement.clause("groupBy").unwrap_or(&[]) {
+            match g {
+                Arg::Positional(e) => {
+                    let t = self.compile(e, scope)?;
+                    let name = e
+                        .as_name()
+                        .map_or_else(|| crate::dataflow::printer::print_expr(e), str::to_owned);
+                    keys.push(t.expr.alias(name.as_str()));
+                }
+                Arg::Assign(target, value) => {
+                    let t = self.compile(value, scope)?;
+                    keys.push(t.expr.alias(target.as_name().unwrap_or_default()));
+                }
+                _ => {}
+            }
+        }
+        Ok(keys)
+    }
+
+    /// An aggregate function over the group: `count()`, `sum(x)`, `countIf(c)`, ...; over
+    /// the group's rows where `mask` holds when there is one (pivot).
+    pub(super) fn aggregate_expr(
+        &self,
+        e: &Expr,
+        scope: &Scope,
+        mask: Option<&PExpr>,
+    ) -> Result<PExpr, ExecError> {
         let Some((name, args)) = e.as_call() else {
             return Err(self
                 .unsupported("aggregate expressions other than a single aggregate function call"));
@@ -230,7 +287,11 @@ impl Step<'_> {
         let mut typed = Vec::new();
         for a in args {
             if let Arg::Positional(x) = a {
-                typed.push(self.compile(x, scope)?);
+                let mut t = self.compile(x, scope)?;
+                if let Some(m) = mask {
+                    t.expr = t.expr.filter(m.clone());
+                }
+                typed.push(t);
             }
         }
         let arg = |i: usize| typed.get(i).map(|t| t.expr.clone());
@@ -244,12 +305,16 @@ impl Step<'_> {
                 .then(v)
                 .otherwise(lit(NULL))
         };
+        let rows = || match mask {
+            Some(m) => m.clone().cast(DataType::Int64).sum(),
+            None => polars::prelude::len().cast(DataType::Int64),
+        };
         Ok(match name.to_ascii_lowercase().as_str() {
             "count" => match arg(0) {
                 Some(x) => x.count().cast(DataType::Int64),
-                None => polars::prelude::len().cast(DataType::Int64),
+                None => rows(),
             },
-            "countall" => polars::prelude::len().cast(DataType::Int64),
+            "countall" => rows(),
             "countdistinct" => need(0)?.drop_nulls().n_unique().cast(DataType::Int64),
             "countif" => need(0)?.fill_null(lit(false)).cast(DataType::Int64).sum(),
             "sum" => need(0)?.sum(),
@@ -271,7 +336,7 @@ impl Step<'_> {
         })
     }
 
-    fn sort(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
+    pub(super) fn sort(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
         let scope = self.scope(&mut frame)?;
         let (mut by, mut desc, mut nulls_last) = (Vec::new(), Vec::new(), Vec::new());
         for a in &self.statement.args {
@@ -342,7 +407,7 @@ impl Step<'_> {
     }
 
     /// Equality pairs of a join condition `a == b && c == d`, each as (left, right).
-    fn equalities<'e>(
+    pub(super) fn equalities<'e>(
         &self,
         e: &'e Expr,
         out: &mut Vec<(&'e Expr, &'e Expr)>,
@@ -362,52 +427,19 @@ impl Step<'_> {
         }
     }
 
-    fn join(&self, mut left: LazyFrame, mut right: LazyFrame) -> Result<LazyFrame, ExecError> {
-        let (lscope, rscope) = (self.scope(&mut left)?, self.scope(&mut right)?);
-        let (lname, rname) = (
-            self.statement.inputs[0].stream.text.clone(),
-            self.statement.inputs[1].stream.text.clone(),
-        );
-        let cond = self.positional(0)?;
-        let mut pairs = Vec::new();
-        self.equalities(cond, &mut pairs)?;
-        let (mut lon, mut ron) = (Vec::new(), Vec::new());
-        for (a, b) in pairs {
-            // Each side of an equality belongs to the stream it names, or else to the
-            // stream whose columns it compiles against.
-            let names_stream = |e: &Expr, stream: &str| matches!(&e.kind, ExprKind::Column { stream: Some(s), .. } if s.eq_ignore_ascii_case(stream));
-            let strip = |e: &Expr| match &e.kind {
-                ExprKind::Column { name, braced, .. } => Expr::new(
-                    ExprKind::Column {
-                        stream: None,
-                        name: name.clone(),
-                        braced: *braced,
-                    },
-                    e.span,
-                ),
-                _ => e.clone(),
-            };
-            let swap = names_stream(a, &rname)
-                || names_stream(b, &lname)
-                || !(compile(&strip(a), &lscope).is_ok() && compile(&strip(b), &rscope).is_ok());
-            let (l, r) = if swap {
-                (strip(b), strip(a))
-            } else {
-                (strip(a), strip(b))
-            };
-            let lt = self.compile(&l, &lscope)?;
-            let rt = self.compile(&r, &rscope)?;
-            let (lt, rt) = unify(lt, rt);
-            lon.push(lt);
-            ron.push(rt);
-        }
+    pub(super) fn join(
+        &self,
+        mut left: LazyFrame,
+        right: LazyFrame,
+    ) -> Result<LazyFrame, ExecError> {
+        let (mut lon, mut ron, names, right) = self.join_keys(&mut left, right)?;
+        let rname = self.statement.inputs[1].stream.text.clone();
         let kind = self.statement.kind.text.as_str();
         if kind == "exists" {
             let negate = matches!(
                 option(&self.statement.args, "negate").map(|e| &e.kind),
                 Some(ExprKind::Lit(Lit::Bool(true)))
             );
-            let names: Vec<String> = lscope.schema.iter_names().map(|n| n.to_string()).collect();
             let keys: Vec<PExpr> = ron
                 .iter()
                 .enumerate()
@@ -446,6 +478,55 @@ impl Step<'_> {
         // Both sides' key columns stay, as in ADF.
         args.coalesce = polars::prelude::JoinCoalesce::KeepColumns;
         Ok(left.join(right, lon, ron, args))
+    }
+
+    /// The key expressions of a join condition, left and right, and the left columns.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn join_keys(
+        &self,
+        left: &mut LazyFrame,
+        mut right: LazyFrame,
+    ) -> Result<(Vec<PExpr>, Vec<PExpr>, Vec<String>, LazyFrame), ExecError> {
+        let (lscope, rscope) = (self.scope(left)?, self.scope(&mut right)?);
+        let (lname, rname) = (
+            self.statement.inputs[0].stream.text.clone(),
+            self.statement.inputs[1].stream.text.clone(),
+        );
+        let cond = self.positional(0)?;
+        let mut pairs = Vec::new();
+        self.equalities(cond, &mut pairs)?;
+        let (mut lon, mut ron) = (Vec::new(), Vec::new());
+        for (a, b) in pairs {
+            // Each side of an equality belongs to the stream it names, or else to the
+            // stream whose columns it compiles against.
+            let names_stream = |e: &Expr, stream: &str| matches!(&e.kind, ExprKind::Column { stream: Some(s), .. } if s.eq_ignore_ascii_case(stream));
+            let strip = |e: &Expr| match &e.kind {
+                ExprKind::Column { name, braced, .. } => Expr::new(
+                    ExprKind::Column {
+                        stream: None,
+                        name: name.clone(),
+                        braced: *braced,
+                    },
+                    e.span,
+                ),
+                _ => e.clone(),
+            };
+            let swap = names_stream(a, &rname)
+                || names_stream(b, &lname)
+                || !(compile(&strip(a), &lscope).is_ok() && compile(&strip(b), &rscope).is_ok());
+            let (l, r) = if swap {
+                (strip(b), strip(a))
+            } else {
+                (strip(a), strip(b))
+            };
+            let lt = self.compile(&l, &lscope)?;
+            let rt = self.compile(&r, &rscope)?;
+            let (lt, rt) = unify(lt, rt);
+            lon.push(lt);
+            ron.push(rt);
+        }
+        let names: Vec<String> = lscope.schema.iter_names().map(|n| n.to_string()).collect();
+        Ok((lon, ron, names, right))
     }
 
     fn union(&self, mut frames: Vec<LazyFrame>) -> Result<LazyFrame, ExecError> {

@@ -7,7 +7,10 @@ use polars::prelude::*;
 use super::{run, ExecError};
 use crate::dataflow::parse_script;
 
-fn flow(script: &str, sources: &[(&str, DataFrame)]) -> Result<super::FlowOutput, ExecError> {
+pub(super) fn flow(
+    script: &str,
+    sources: &[(&str, DataFrame)],
+) -> Result<super::FlowOutput, ExecError> {
     let (script, problems) = parse_script(script);
     assert!(problems.is_empty(), "{problems:?}");
     let sources: HashMap<String, DataFrame> = sources
@@ -111,7 +114,7 @@ fn split_first_match_and_union() {
 fn unsupported_kinds_name_the_step() {
     let err = flow(
         "source() ~> M
-         M window(over(id), asc(size, true), n = rowNumber()) ~> W
+         M flowlet(name: 'other') ~> W
          W sink() ~> Out",
         &[("M", messages())],
     )
@@ -121,4 +124,40 @@ fn unsupported_kinds_name_the_step() {
         text.contains("step `W`") && text.contains("not supported"),
         "{text}"
     );
+}
+
+#[test]
+fn unsupported_window_functions_name_the_step() {
+    let err = flow(
+        "source() ~> M
+         M window(over(puser), asc(size, true), t = nTile(2)) ~> W
+         W sink() ~> Out",
+        &[("M", messages())],
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("step `W`") && text.contains("nTile"),
+        "{text}"
+    );
+}
+
+#[test]
+fn select_skip_duplicate_options_keep_the_first_mapping() {
+    let out = flow(
+        "source() ~> M
+         M select(mapColumn(id, ident = id, size, size = puser),
+             skipDuplicateMapInputs: true, skipDuplicateMapOutputs: true) ~> S
+         S sink() ~> Out",
+        &[("M", messages())],
+    )
+    .unwrap();
+    let frame = &out.sinks["Out"];
+    let names: Vec<&str> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
+    assert_eq!(names, ["id", "size"]);
+    assert_eq!(frame.column("size").unwrap().dtype(), &DataType::Int32);
 }
