@@ -95,21 +95,17 @@ fn a_bad_pre_copy_script_fails_before_anything_is_written() {
         "CREAT TABLE copy_log",
     );
     std::fs::write(&path, text).unwrap();
-    let (code, out, text) = run(&f, "LandAndChain");
-    assert_eq!(code, Some(1), "{text}");
-    let error = activity(&out, "RecipientsToSqlite")["error"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // Validation, which `mdflow run` does first, refuses the script with its location.
+    let (code, _, text) = run(&f, "LandAndChain");
+    assert_eq!(code, Some(2), "{text}");
     assert!(
-        error.contains("preCopyScript does not parse as SQLite SQL"),
-        "{error}"
+        text.contains("preCopyScript does not parse as SQLite SQL")
+            && text.contains("Line: 1, Column: 1")
+            && text.contains("/properties/activities/3/typeProperties/sink/preCopyScript"),
+        "{text}"
     );
-    let conn = rusqlite::Connection::open(f.join("warehouse.db")).unwrap();
-    let tables: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(tables, 0, "nothing was created");
+    assert!(!f.join("warehouse.db").exists(), "nothing was created");
+    assert!(!f.join("lake").exists(), "nothing ran");
 }
 
 #[test]

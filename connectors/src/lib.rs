@@ -12,4 +12,5 @@ pub mod formats;
 pub mod lake;
 pub mod stores;
 pub mod tenant;
+pub mod test_pause;
 pub mod text;

@@ -7,7 +7,7 @@
 //! redirect folder) under `enableSkipIncompatibleRow`. Lake outputs are staged and
 //! committed; database outputs are one transaction, so a failure leaves nothing behind.
 
-mod mapping;
+pub(crate) mod mapping;
 mod sinks;
 
 use std::time::Instant;

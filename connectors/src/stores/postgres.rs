@@ -123,7 +123,7 @@ pub fn write(
         ))
         .map_err(db)?;
     let mut line = Vec::with_capacity(1 << 16);
-    for row in rows {
+    for (n, row) in rows.iter().enumerate() {
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
                 line.push(b',');
@@ -134,6 +134,14 @@ pub fn write(
         if line.len() >= 1 << 16 {
             writer.write_all(&line).map_err(db)?;
             line.clear();
+        }
+        if crate::test_pause::armed() {
+            // Rows sent so far reach the server before a test pause, so a kill mid-write
+            // really leaves an open transaction with rows in it.
+            writer.write_all(&line).map_err(db)?;
+            line.clear();
+            writer.flush().map_err(db)?;
+            crate::test_pause::after_rows(n as u64 + 1);
         }
     }
     writer.write_all(&line).map_err(db)?;

@@ -495,7 +495,7 @@ fn write_files(
                     .finish(&mut frame)
                     .map_err(|e| e.to_string())?;
                 let mut file = file;
-                file.write_all(&body).map_err(|e| e.to_string())?;
+                write_body(&mut file, &body, cells.len() as u64).map_err(|e| e.to_string())?;
                 file.flush().map_err(|e| e.to_string())?;
                 return Ok(body.len() as u64);
             }
@@ -539,7 +539,7 @@ fn write_files(
                 body = text.into_bytes();
             }
         }
-        write_text(file, codec, encoding, &body)?;
+        write_text(file, codec, encoding, &body, cells.len() as u64)?;
         Ok(body.len() as u64)
     })();
     let bytes = match result {
@@ -565,10 +565,29 @@ fn write_text(
     codec: Compression,
     encoding: TextEncoding,
     body: &[u8],
+    rows: u64,
 ) -> Result<(), String> {
     let compressed = codec.writer(file).map_err(|e| e.to_string())?;
     let mut text = encoding.writer(compressed).map_err(|e| e.to_string())?;
-    text.write_all(body).map_err(|e| e.to_string())?;
+    write_body(&mut text, body, rows).map_err(|e| e.to_string())?;
     text.flush().map_err(|e| e.to_string())?;
     text.into_inner().finish().map_err(|e| e.to_string())
+}
+
+/// Writes a file's body; under `MDFLOW_TEST_PAUSE_AFTER_ROWS` it goes in eight flushed parts,
+/// each followed by the test pause with the rows written so far (estimated from the bytes),
+/// so that tests can kill a copy halfway through a staged file.
+fn write_body(out: &mut dyn Write, body: &[u8], rows: u64) -> std::io::Result<()> {
+    use mdflow_connectors::test_pause;
+    if !test_pause::armed() || body.is_empty() {
+        return out.write_all(body);
+    }
+    const PARTS: u64 = 8;
+    let size = body.len().div_ceil(PARTS as usize);
+    for (i, part) in body.chunks(size).enumerate() {
+        out.write_all(part)?;
+        out.flush()?;
+        test_pause::after_rows(rows * (i as u64 + 1) / PARTS);
+    }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! The Office 365 copy rules: a known table, scoping, the date filter the table requires,
 //! output columns of the table, and a JSON sink in Azure lake storage reached with a
-//! service principal.
+//! service principal. Copies from other sources are chained copies ([`chained`]).
 //!
 //! Values written as expressions are evaluated with the parameters' default values; when
 //! that is impossible the check of that value is skipped rather than guessed.
@@ -16,6 +16,7 @@ use crate::factory::pipeline::{CopyActivity, Office365Source};
 use crate::factory::resolve::{bind, column_names, pipeline_context};
 use crate::factory::{Activity, CopySource, DatasetKind, Factory, Pipeline, Resource};
 
+mod chained;
 mod sink;
 
 /// A place to report at: a file and a JSON pointer.
@@ -59,6 +60,7 @@ pub(super) fn check(
     out: &mut Vec<Diagnostic>,
 ) {
     let CopySource::Office365(source) = &copy.source else {
+        chained::check(factory, p, activity, out);
         return;
     };
     let pctx = pipeline_context(&p.def, &p.name, &ExprContext::default());
