@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{copy_tree, describe, mdflow, root};
+use common::{copy_tree, describe, files_under, mdflow, root};
 use serde_json::Value;
 
 fn factory(dir: &Path) -> PathBuf {
@@ -69,23 +69,6 @@ fn run_and_kill_mid_write(factory: &Path, pipeline: &str, rows: u64) {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-}
-
-/// Every file under a folder, staging folders included.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{copy_tree, describe, mdflow, read_rows, root};
+use common::{copy_tree, describe, mdflow, read_rows, root, serve, write_json, Serving};
 use serde_json::{json, Value};
 
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
@@ -18,10 +18,6 @@ const SECRET: &str = "resume-secret";
 const CHECKPOINT_MAILBOXES: &str = "4";
 /// The whole first half of 2024, so that a copy has enough to do to be killed midway.
 const WINDOW_END: &str = "windowEnd=2024-07-01T00:00:00Z";
-
-fn write(path: &Path, value: &Value) {
-    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
-}
 
 /// A copy of flows/quickstart at `dir/name` with a synthetic tenant of `users`.
 fn synthetic_factory(dir: &Path, name: &str, users: u32, messages: u32) -> PathBuf {
@@ -35,21 +31,21 @@ fn synthetic_factory(dir: &Path, name: &str, users: u32, messages: u32) -> PathB
     let synthetic = &mut json["properties"]["typeProperties"]["synthetic"];
     synthetic["users"] = users.into();
     synthetic["messagesPerUser"] = messages.into();
-    write(&service, &json);
+    write_json(&service, &json);
     factory
 }
 
 /// The same quickstart reading the emulator at `url` through the `graph` back-end.
 fn graph_factory(dir: &Path, name: &str, url: &str) -> PathBuf {
     let factory = synthetic_factory(dir, name, 1, 1);
-    write(
+    write_json(
         &factory.join("linkedService/SyntheticTenant.json"),
         &json!({"name": "SyntheticTenant", "properties": {"type": "Office365",
             "typeProperties": {"office365TenantId": TENANT, "servicePrincipalId": APP,
                 "servicePrincipalKey": {"type": "SecureString", "value": SECRET},
                 "graphEndpoint": url, "authorityHost": url, "maxRetries": 20}}}),
     );
-    write(
+    write_json(
         &factory.join("mdflow.json"),
         &json!({"consent": {"approvers": ["dana@contoso.com"]}}),
     );
@@ -213,49 +209,30 @@ fn a_killed_run_resumed_gives_exactly_the_rows_of_an_uninterrupted_run() {
     killed_and_resumed_matches(&whole, &killed);
 }
 
-/// The emulator's process, stopped when the test ends, even by a panic.
-struct Serving(std::process::Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn start_emulator() -> (Serving, String) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mdflow"))
-        .args(["tenant", "serve", "--json", "--users", "400"])
-        .args(["--messages-per-user", "12", "--seed", "7"])
-        .args([
-            "--tenant-id",
-            TENANT,
-            "--client-id",
-            APP,
-            "--client-secret",
-            SECRET,
-        ])
-        .args([
-            "--fault-rate",
-            "0.2",
-            "--fault-seed",
-            "3",
-            "--retry-after",
-            "0",
-        ])
-        .args(["--latency-ms", "3"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the emulator starts");
-    let stdout = child.stdout.take().unwrap();
-    let child = Serving(child);
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).expect("the emulator prints its address");
-    (child, info["url"].as_str().unwrap().to_owned())
+    let serving = serve(|command| {
+        command
+            .args(["--users", "400", "--messages-per-user", "12", "--seed", "7"])
+            .args([
+                "--tenant-id",
+                TENANT,
+                "--client-id",
+                APP,
+                "--client-secret",
+                SECRET,
+            ])
+            .args([
+                "--fault-rate",
+                "0.2",
+                "--fault-seed",
+                "3",
+                "--retry-after",
+                "0",
+            ])
+            .args(["--latency-ms", "3"])
+    });
+    let url = serving.url.clone();
+    (serving, url)
 }
 
 #[test]

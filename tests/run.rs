@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{copy_tree, describe, json_files, mdflow, read_rows, root};
+use common::{copy_tree, describe, files_under, json_files, mdflow, read_rows, root};
 use serde_json::Value;
 
 /// A copy of flows/quickstart whose synthetic tenant has `users` and `messages` per user.
@@ -195,7 +195,7 @@ fn a_killed_run_publishes_nothing() {
     let staging = factory.join("lake/raw/_mdflow_staging");
     let deadline = Instant::now() + Duration::from_secs(60);
     let staged_bytes = || -> u64 {
-        json_files_anywhere(&staging)
+        files_under(&staging)
             .iter()
             .map(|f| f.metadata().map_or(0, |m| m.len()))
             .sum()
@@ -220,21 +220,4 @@ fn a_killed_run_publishes_nothing() {
         "a killed run published {}",
         published.display()
     );
-}
-
-/// Every file under a folder, staging folders included.
-fn json_files_anywhere(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(json_files_anywhere(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{copy_tree, describe, root};
+use common::{copy_tree, describe, root, serve, write_json, Serving};
 use serde_json::{json, Value};
 
 const ENV_SECRET: &str = "env-Secr3t-7f1c2a";
@@ -75,52 +75,21 @@ impl Witness {
     }
 }
 
-fn write(path: &Path, value: &Value) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
-}
-
-/// The emulator's process, stopped when the test ends, even by a panic.
-struct Serving(std::process::Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `mdflow tenant serve` as the "real" tenant, accepting the environment variable's key;
 /// returns the child and its URL.
 fn start_emulator() -> (Serving, String) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mdflow"))
-        .args([
-            "tenant",
-            "serve",
-            "--json",
-            "--users",
-            "20",
-            "--messages-per-user",
-            "5",
-        ])
-        .args(["--tenant-id", TENANT, "--client-id", APP])
-        .env("MDFLOW_EMULATOR_CLIENT_SECRET", ENV_SECRET)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("the emulator starts");
-    let stdout = child.stdout.take().unwrap();
-    let child = Serving(child);
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap();
+    let serving = serve(|command| {
+        command
+            .args(["--users", "20", "--messages-per-user", "5"])
+            .args(["--tenant-id", TENANT, "--client-id", APP])
+            .env("MDFLOW_EMULATOR_CLIENT_SECRET", ENV_SECRET)
+    });
     assert!(
-        !line.contains(ENV_SECRET),
+        !serving.first_line.contains(ENV_SECRET),
         "the emulator printed its secret"
     );
-    let info: Value = serde_json::from_str(&line).expect("the emulator prints its address");
-    (child, info["url"].as_str().unwrap().to_owned())
+    let url = serving.url.clone();
+    (serving, url)
 }
 
 /// The quickstart turned to a "real" tenant (the emulator at `url`) reached three ways,
@@ -132,11 +101,11 @@ fn real_tenant_factory(dir: &Path, url: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(factory.join(".mdflow"));
     std::fs::remove_file(factory.join("linkedService/SyntheticTenant.json")).unwrap();
     std::fs::remove_file(factory.join("dataset/O365Messages.json")).unwrap();
-    write(
+    write_json(
         &factory.join("mdflow.json"),
         &json!({"consent": {"approvers": ["dana@contoso.com"]}}),
     );
-    write(
+    write_json(
         &factory.join("linkedService/Vault.json"),
         &json!({"name": "Vault", "properties": {"type": "AzureKeyVault",
             "typeProperties": {"baseUrl": "https://contoso.vault.azure.net/"}}}),
@@ -162,14 +131,14 @@ fn real_tenant_factory(dir: &Path, url: &str) -> PathBuf {
     let template = pipeline["properties"]["activities"][0].clone();
     let mut activities = Vec::new();
     for (kind, key) in keys {
-        write(
+        write_json(
             &factory.join(format!("linkedService/{kind}Tenant.json")),
             &json!({"name": format!("{kind}Tenant"), "properties": {"type": "Office365",
                 "typeProperties": {"office365TenantId": TENANT, "servicePrincipalId": APP,
                                    "servicePrincipalKey": key, "graphEndpoint": url,
                                    "authorityHost": url, "maxRetries": 1}}}),
         );
-        write(
+        write_json(
             &factory.join(format!("dataset/{kind}Messages.json")),
             &json!({"name": format!("{kind}Messages"), "properties": {
                 "type": "Office365Table",
@@ -183,7 +152,7 @@ fn real_tenant_factory(dir: &Path, url: &str) -> PathBuf {
         activities.push(activity);
     }
     pipeline["properties"]["activities"] = activities.into();
-    write(&pipeline_file, &pipeline);
+    write_json(&pipeline_file, &pipeline);
     factory
 }
 
@@ -191,7 +160,7 @@ fn real_tenant_factory(dir: &Path, url: &str) -> PathBuf {
 fn no_secret_reaches_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let secrets_file = dir.path().join("secrets.json");
-    write(&secrets_file, &json!({"Vault": {"o365-app": VAULT_SECRET}}));
+    write_json(&secrets_file, &json!({"Vault": {"o365-app": VAULT_SECRET}}));
     let mut w = Witness {
         seen: Vec::new(),
         secrets_file,
@@ -269,12 +238,12 @@ fn no_secret_reaches_any_output() {
     let mut pipeline: Value =
         serde_json::from_str(&std::fs::read_to_string(&pipeline_file).unwrap()).unwrap();
     pipeline["properties"]["parameters"]["apiToken"] = json!({"type": "SecureString"});
-    write(&pipeline_file, &pipeline);
+    write_json(&pipeline_file, &pipeline);
     let service = quick.join("linkedService/SyntheticTenant.json");
     let mut tenant: Value =
         serde_json::from_str(&std::fs::read_to_string(&service).unwrap()).unwrap();
     tenant["properties"]["typeProperties"]["synthetic"]["users"] = 30.into();
-    write(&service, &tenant);
+    write_json(&service, &tenant);
     let q = quick.to_str().unwrap();
     let token = format!("apiToken={PARAM_SECRET}");
     let out = w.run(&["run", q, "--json", "--param", &token]);

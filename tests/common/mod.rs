@@ -80,3 +80,70 @@ pub fn json_files(dir: &Path) -> Vec<PathBuf> {
     }
     found
 }
+
+/// Writes a JSON value, pretty-printed, creating the parent folder.
+pub fn write_json(path: &Path, value: &serde_json::Value) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+/// Every file under a folder, staging folders included.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A running `mdflow tenant serve`, stopped when the test ends, even by a panic.
+pub struct Serving {
+    child: std::process::Child,
+    /// The address it listens on.
+    pub url: String,
+    /// The line it printed on start, for tests that check what it shows.
+    pub first_line: String,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `mdflow tenant serve --json` with more arguments and environment from `configure`
+/// and waits for the line that gives its address.
+pub fn serve(configure: impl FnOnce(&mut Command) -> &mut Command) -> Serving {
+    use std::io::BufRead;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mdflow"));
+    command.args(["tenant", "serve", "--json"]);
+    let mut child = configure(&mut command)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the emulator starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut first_line = String::new();
+    let read = std::io::BufReader::new(stdout).read_line(&mut first_line);
+    let mut serving = Serving {
+        child,
+        url: String::new(),
+        first_line,
+    };
+    read.expect("the emulator prints its address");
+    let info: serde_json::Value =
+        serde_json::from_str(&serving.first_line).expect("the emulator prints JSON");
+    serving.url = info["url"]
+        .as_str()
+        .expect("the emulator prints its url")
+        .to_owned();
+    serving
+}
