@@ -162,3 +162,58 @@ pub trait TenantBackend: Send + Sync {
             .collect())
     }
 }
+
+/// Rows per page, as the synthetic tenant and the graph back-end both cut them.
+pub(crate) const PAGE_ROWS: u64 = 500;
+/// A page is handed over early once it holds this much text.
+pub(crate) const PAGE_BYTES: usize = 4 << 20;
+
+/// Rows gathered into pages the same way by every back-end, so a table extracts to the same
+/// bytes whichever back-end delivered it, with the row counters MGDC writes into each row.
+pub(crate) struct PageBuffer<'f> {
+    /// The page being filled: whole rows, each ending in `\n`, then the row being written.
+    pub(crate) text: String,
+    /// Rows ended so far for this owner.
+    pub(crate) rows: u64,
+    /// Rows ended so far in the current page.
+    pub(crate) page_rows: u64,
+    on_page: &'f mut dyn FnMut(Page) -> Result<(), TenantError>,
+}
+
+impl<'f> PageBuffer<'f> {
+    /// An empty buffer handing full pages to `on_page`.
+    pub(crate) fn new(on_page: &'f mut dyn FnMut(Page) -> Result<(), TenantError>) -> Self {
+        PageBuffer {
+            text: String::new(),
+            rows: 0,
+            page_rows: 0,
+            on_page,
+        }
+    }
+
+    /// Ends the row just written into `text`, handing the page over when it is full.
+    pub(crate) fn end_row(&mut self) -> Result<(), TenantError> {
+        self.text.push('\n');
+        self.rows += 1;
+        self.page_rows += 1;
+        if self.page_rows >= PAGE_ROWS || self.text.len() >= PAGE_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), TenantError> {
+        self.page_rows = 0;
+        let page = std::mem::take(&mut self.text);
+        (self.on_page)(page)
+    }
+
+    /// Hands over the last, partial page.
+    pub(crate) fn finish(mut self) -> Result<(), TenantError> {
+        if self.text.is_empty() {
+            Ok(())
+        } else {
+            self.flush()
+        }
+    }
+}

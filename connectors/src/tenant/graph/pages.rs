@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::shape;
-use crate::tenant::synthetic::{PAGE_BYTES, PAGE_ROWS};
+use crate::tenant::PageBuffer;
 use crate::tenant::{Page, TenantError};
 
 /// Shapes and pages the rows of one owner.
@@ -20,10 +20,7 @@ pub(crate) struct RowPager<'a, 'f> {
     pub(crate) default_type: &'static str,
     /// Group-scoped rows carry their group as `pObjectId`.
     pub(crate) group_scoped: bool,
-    buf: String,
-    rows: u64,
-    page_rows: u64,
-    on_page: &'f mut dyn FnMut(Page) -> Result<(), TenantError>,
+    page: PageBuffer<'f>,
 }
 
 impl<'a, 'f> RowPager<'a, 'f> {
@@ -40,10 +37,7 @@ impl<'a, 'f> RowPager<'a, 'f> {
             selected: None,
             default_type: "",
             group_scoped: false,
-            buf: String::new(),
-            rows: 0,
-            page_rows: 0,
-            on_page,
+            page: PageBuffer::new(on_page),
         }
     }
 
@@ -81,9 +75,9 @@ impl<'a, 'f> RowPager<'a, 'f> {
         row.insert("puser".into(), self.owner.into());
         row.insert("ptenant".into(), self.tenant.into());
         row.insert("pAdditionalInfo".into(), Value::Null);
-        row.insert("datarow".into(), self.rows.into());
-        row.insert("userrow".into(), self.rows.into());
-        row.insert("pagerow".into(), self.page_rows.into());
+        row.insert("datarow".into(), self.page.rows.into());
+        row.insert("userrow".into(), self.page.rows.into());
+        row.insert("pagerow".into(), self.page.page_rows.into());
         row.insert(
             "rowinformation".into(),
             serde_json::json!({
@@ -95,28 +89,12 @@ impl<'a, 'f> RowPager<'a, 'f> {
         );
         let line = serde_json::to_string(&Value::Object(row))
             .map_err(|e| TenantError::Service(format!("a row cannot be written: {e}")))?;
-        self.buf.push_str(&line);
-        self.buf.push('\n');
-        self.rows += 1;
-        self.page_rows += 1;
-        if self.page_rows >= PAGE_ROWS || self.buf.len() >= PAGE_BYTES {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), TenantError> {
-        self.page_rows = 0;
-        let page = std::mem::take(&mut self.buf);
-        (self.on_page)(page)
+        self.page.text.push_str(&line);
+        self.page.end_row()
     }
 
     /// Hands over the last, partial page.
-    pub(crate) fn finish(mut self) -> Result<(), TenantError> {
-        if self.buf.is_empty() {
-            Ok(())
-        } else {
-            self.flush()
-        }
+    pub(crate) fn finish(self) -> Result<(), TenantError> {
+        self.page.finish()
     }
 }

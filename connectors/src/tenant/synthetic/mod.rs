@@ -30,13 +30,11 @@ use self::mail::{Item, Mailbox};
 use self::messages::MessageTable;
 use self::rows::{guid, Envelope, JsonOut};
 use crate::catalog::{DateFilter, Scope, Table};
-use crate::tenant::{DateWindow, DirectoryUser, ExtractRequest, Page, TenantBackend, TenantError};
+use crate::tenant::{
+    DateWindow, DirectoryUser, ExtractRequest, Page, PageBuffer, TenantBackend, TenantError,
+};
 
 pub use self::generate::{generate_to_dir, GenerateError, GenerateSummary, TableSummary};
-
-/// Rows per page, and the size at which a page is cut earlier.
-pub(crate) const PAGE_ROWS: u64 = 500;
-pub(crate) const PAGE_BYTES: usize = 4 << 20;
 
 /// Every table the synthetic tenant holds, by short name.
 pub const SUPPORTED_TABLES: [&str; 15] = [
@@ -336,10 +334,7 @@ impl Window {
 struct Pager<'a, 'f> {
     owner: &'a str,
     tenant: &'a str,
-    buf: String,
-    page_rows: u64,
-    rows: u64,
-    on_page: &'f mut dyn FnMut(Page) -> Result<(), TenantError>,
+    page: PageBuffer<'f>,
 }
 
 impl<'a, 'f> Pager<'a, 'f> {
@@ -351,10 +346,7 @@ impl<'a, 'f> Pager<'a, 'f> {
         Pager {
             owner,
             tenant,
-            buf: String::new(),
-            page_rows: 0,
-            rows: 0,
-            on_page,
+            page: PageBuffer::new(on_page),
         }
     }
 
@@ -366,34 +358,18 @@ impl<'a, 'f> Pager<'a, 'f> {
         let env = Envelope {
             owner: self.owner,
             tenant: self.tenant,
-            datarow: self.rows,
-            userrow: self.rows,
-            pagerow: self.page_rows,
+            datarow: self.page.rows,
+            userrow: self.page.rows,
+            pagerow: self.page.page_rows,
         };
-        let mut out = JsonOut::new(&mut self.buf);
+        let mut out = JsonOut::new(&mut self.page.text);
         out.begin_obj();
         write(&mut out, &env);
         out.end_obj();
-        self.buf.push('\n');
-        self.rows += 1;
-        self.page_rows += 1;
-        if self.page_rows >= PAGE_ROWS || self.buf.len() >= PAGE_BYTES {
-            self.flush()?;
-        }
-        Ok(())
+        self.page.end_row()
     }
 
-    fn flush(&mut self) -> Result<(), TenantError> {
-        self.page_rows = 0;
-        let page = std::mem::take(&mut self.buf);
-        (self.on_page)(page)
-    }
-
-    fn finish(mut self) -> Result<(), TenantError> {
-        if self.buf.is_empty() {
-            Ok(())
-        } else {
-            self.flush()
-        }
+    fn finish(self) -> Result<(), TenantError> {
+        self.page.finish()
     }
 }
