@@ -26,27 +26,59 @@ pub enum TenantCommand {
 /// Arguments of `mdflow tenant generate`.
 #[derive(clap::Args)]
 pub struct GenerateArgs {
-    /// Number of users in the directory (guests, disabled and unlicensed ones included).
-    #[arg(long, value_parser = positive)]
-    pub users: u32,
-    /// Messages per mailbox, on average.
-    #[arg(long, value_parser = positive)]
-    pub messages_per_user: u32,
-    /// The seed; the same parameters always give the same bytes.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// First day of the tenant's mail and calendar (YYYY-MM-DD).
-    #[arg(long)]
-    pub from: Option<NaiveDate>,
-    /// Last day of the tenant's mail and calendar (YYYY-MM-DD).
-    #[arg(long)]
-    pub to: Option<NaiveDate>,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
     /// Tables to write, comma-separated (default: all the synthetic tenant holds).
     #[arg(long, value_delimiter = ',')]
     pub tables: Vec<String>,
     /// The output folder; one sub-folder per table.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// What a synthetic tenant holds, as `tenant generate` and `tenant serve` take it.
+#[derive(clap::Args)]
+pub struct TenantArgs {
+    /// Number of valid mailboxes; about 5% each of guests, disabled and unlicensed accounts
+    /// are added on top (never extracted).
+    #[arg(long, default_value_t = 50, value_parser = positive)]
+    pub users: u32,
+    /// Messages per mailbox, on average.
+    #[arg(long, default_value_t = 20, value_parser = positive)]
+    pub messages_per_user: u32,
+    /// The seed; the same parameters always give the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First day of the tenant's mail and calendar (YYYY-MM-DD; default 2024-01-01).
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Last day of the tenant's mail and calendar (YYYY-MM-DD; default 2024-12-31).
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+}
+
+impl TenantArgs {
+    /// The tenant's configuration, or what is wrong with the arguments.
+    pub fn config(&self) -> Result<SyntheticConfig, String> {
+        let defaults = SyntheticConfig::default();
+        let config = SyntheticConfig {
+            users: self.users,
+            messages_per_user: self.messages_per_user,
+            seed: self.seed,
+            from: self.from.unwrap_or(defaults.from),
+            // The command line names the last day; the tenant wants the day after it.
+            to: self
+                .to
+                .map_or(defaults.to, |last| last + chrono::Days::new(1)),
+        };
+        if config.from >= config.to {
+            return Err(format!(
+                "--from {} is after --to; give the first day, then the last",
+                config.from
+            ));
+        }
+        Ok(config)
+    }
 }
 
 fn positive(text: &str) -> Result<u32, String> {
@@ -87,23 +119,10 @@ fn generate(args: GenerateArgs) -> ExitCode {
             }
         }
     }
-    let defaults = SyntheticConfig::default();
-    let config = SyntheticConfig {
-        users: args.users,
-        messages_per_user: args.messages_per_user,
-        seed: args.seed,
-        from: args.from.unwrap_or(defaults.from),
-        // The command line names the last day; the tenant wants the day after it.
-        to: args
-            .to
-            .map_or(defaults.to, |last| last + chrono::Days::new(1)),
+    let config = match args.tenant.config() {
+        Ok(config) => config,
+        Err(e) => return invalid_input(e),
     };
-    if config.from >= config.to {
-        return invalid_input(format!(
-            "--from {} is after --to; give the first day, then the last",
-            config.from
-        ));
-    }
     let tenant = match SyntheticTenant::new(config.clone()) {
         Ok(tenant) => tenant,
         Err(e) => return invalid_input(e),

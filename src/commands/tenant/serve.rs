@@ -4,11 +4,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use mdflow_connectors::tenant::emulator::{Emulator, EmulatorConfig, FaultConfig, FaultKind};
-use mdflow_connectors::tenant::synthetic::SyntheticConfig;
 
-use super::positive;
+use super::{positive, TenantArgs};
 use crate::commands::invalid_input;
 
 /// The environment variable that may hold the client secret instead of `--client-secret`.
@@ -17,21 +15,8 @@ const SECRET_VARIABLE: &str = "MDFLOW_EMULATOR_CLIENT_SECRET";
 /// Arguments of `mdflow tenant serve`.
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Number of valid mailboxes.
-    #[arg(long, default_value_t = 50, value_parser = positive)]
-    pub users: u32,
-    /// Messages per mailbox, on average.
-    #[arg(long, default_value_t = 20, value_parser = positive)]
-    pub messages_per_user: u32,
-    /// The seed of the tenant.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// First day of the tenant's mail and calendar (YYYY-MM-DD).
-    #[arg(long)]
-    pub from: Option<NaiveDate>,
-    /// Last day of the tenant's mail and calendar (YYYY-MM-DD).
-    #[arg(long)]
-    pub to: Option<NaiveDate>,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -92,16 +77,9 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             Err(e) => return invalid_input(format!("--faults: {e}")),
         }
     };
-    let defaults = SyntheticConfig::default();
-    let tenant = SyntheticConfig {
-        users: args.users,
-        messages_per_user: args.messages_per_user,
-        seed: args.seed,
-        from: args.from.unwrap_or(defaults.from),
-        // The command line names the last day; the tenant wants the day after it.
-        to: args
-            .to
-            .map_or(defaults.to, |last| last + chrono::Days::new(1)),
+    let tenant = match args.tenant.config() {
+        Ok(tenant) => tenant,
+        Err(e) => return invalid_input(e),
     };
     let mut config = EmulatorConfig::new(tenant, &args.client_id, &secret);
     config.port = args.port;
