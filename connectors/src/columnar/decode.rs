@@ -77,6 +77,16 @@ impl RowDecoder {
         })
     }
 
+    /// A decoder for columns declared outside the catalog, such as a data flow source's
+    /// `output(...)`: exactly `fields`, in order, with keys matched exactly. Keys not in
+    /// `fields` are skipped without being decoded.
+    pub fn from_fields(fields: &[NamedType]) -> Self {
+        RowDecoder {
+            root: StructBuilder::new(fields),
+            rows: 0,
+        }
+    }
+
     /// The names of the columns this decoder produces.
     pub fn column_names(&self) -> &[String] {
         &self.root.names

@@ -337,7 +337,7 @@ fn read_sources(
             let reference = dataset_reference(found, &b.dataset_parameters, step)?;
             let ds = resolve_dataset(factory, &b.pipeline, &reference, &b.pctx)
                 .map_err(|d| invalid(format!("source `{step}`: {}: {}", d.message, d.fix)))?;
-            io::read_dataset(&ds)?
+            io::read_dataset(&ds, step, io::declared_fields(s).as_deref())?
         };
         frames.insert(step.to_owned(), frame);
     }

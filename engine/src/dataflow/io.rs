@@ -2,9 +2,10 @@
 //! sink's frame written as JSON Lines, Parquet or delimited text through a staged output,
 //! so that nothing is visible until every sink of the flow is written.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{BufRead, BufReader, Cursor, Read, Write};
 
-use mdflow_connectors::columnar::{encode_frame, Layout};
+use mdflow_connectors::catalog::{FieldType, NamedType};
+use mdflow_connectors::columnar::{encode_frame, Layout, RowDecoder};
 use mdflow_connectors::formats::{read_documents, Compression, TextEncoding};
 use mdflow_connectors::lake::{LakeStore, StagedOutput};
 use polars::prelude::{
@@ -13,6 +14,8 @@ use polars::prelude::{
 };
 use serde_json::Value;
 
+use super::ast::{Arg, Statement};
+use super::expr::types::DfType;
 use crate::chained_copy::{file_format, lake_of, location};
 use crate::copy::CopyFailure;
 use crate::factory::resolve::ResolvedDataset;
@@ -68,8 +71,52 @@ fn unreadable(path: &str, message: impl std::fmt::Display) -> CopyFailure {
     CopyFailure::new("UserErrorSourceNotReadable", format!("{path}: {message}"))
 }
 
-/// Every committed file of a dataset, read into one frame.
-pub fn read_dataset(ds: &ResolvedDataset) -> Result<DataFrame, CopyFailure> {
+/// The columns a source step declares in `output(...)`, as decoder fields, or `None` when
+/// it declares none (or declares one that is not a plain name with a known type).
+pub fn declared_fields(source: &Statement) -> Option<Vec<NamedType>> {
+    let decls = source.clause("output")?;
+    let mut fields = Vec::new();
+    for d in decls {
+        let Arg::Declare(e, t) = d else { continue };
+        let name = e.as_name()?.to_owned();
+        let ty = field_type(&DfType::from_ast(t).ok()?);
+        fields.push(NamedType { name, ty });
+    }
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// The decoder type of a data flow type. Types the decoder has no builder for (`date`,
+/// `binary`, `float`, `short`, `byte`, `decimal`) are decoded as the nearest one and
+/// converted to the declared type by the source step's cast.
+fn field_type(t: &DfType) -> FieldType {
+    match t {
+        DfType::String | DfType::Date | DfType::Binary | DfType::Null => FieldType::String,
+        DfType::Boolean => FieldType::Boolean,
+        DfType::Integer | DfType::Short | DfType::Byte => FieldType::Int32,
+        DfType::Long => FieldType::Int64,
+        DfType::Double | DfType::Float | DfType::Decimal(..) => FieldType::Double,
+        DfType::Timestamp => FieldType::DateTime,
+        DfType::Array(inner) => FieldType::List(Box::new(field_type(inner))),
+        DfType::Struct(fields) => FieldType::Struct(
+            fields
+                .iter()
+                .map(|(name, t)| NamedType {
+                    name: name.clone(),
+                    ty: field_type(t),
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Every committed file of a dataset, read into one frame. `declared` is the source step's
+/// `output(...)`: JSON is then decoded schema-first into only those columns (see
+/// [`read_json_declared`]); without it JSON columns are inferred from every row.
+pub fn read_dataset(
+    ds: &ResolvedDataset,
+    step: &str,
+    declared: Option<&[NamedType]>,
+) -> Result<DataFrame, CopyFailure> {
     let kind = FileKind::of(ds)?;
     let lake = lake_of(ds)?;
     let (codec, encoding) = file_format(ds)?;
@@ -78,7 +125,29 @@ pub fn read_dataset(ds: &ResolvedDataset) -> Result<DataFrame, CopyFailure> {
         .list(&loc)
         .map_err(|e| unreadable(&loc.folder_path(), e))?;
     match kind {
-        FileKind::Json => read_json(lake.as_ref(), &files, codec, encoding),
+        FileKind::Json => match declared {
+            Some(fields) => {
+                match read_json_declared(lake.as_ref(), &files, codec, encoding, fields) {
+                    Ok(frame) => Ok(frame),
+                    Err(e) => {
+                        tracing::warn!(
+                            step,
+                            "source `{step}`: {e}; the declared output(...) does not fit the \
+                             files, so columns are inferred from every row instead"
+                        );
+                        read_json(lake.as_ref(), &files, codec, encoding)
+                    }
+                }
+            }
+            None => {
+                tracing::warn!(
+                    step,
+                    "source `{step}` declares no output(...) columns, so every JSON row is \
+                     read and its columns inferred; declare them to read only those"
+                );
+                read_json(lake.as_ref(), &files, codec, encoding)
+            }
+        },
         FileKind::Parquet => read_parquet(lake.as_ref(), &files),
         FileKind::Delimited => {
             let settings = Delimited::of(ds);
@@ -116,6 +185,97 @@ fn decoded(
         .reader(raw)
         .and_then(|r| encoding.reader(r))
         .map_err(|e| unreadable(path, format!("{e}; check compression and encodingName")))
+}
+
+/// Rows decoded before a batch is handed over as a frame.
+const BATCH_ROWS: usize = 65_536;
+
+/// JSON read schema-first: each file is streamed line by line (JSON Lines) or document by
+/// document (a JSON array or a single object) straight into columns of the declared types;
+/// keys that are not declared are skipped undecoded and nothing is inferred. Any row that
+/// does not fit (a wrong type, a pretty-printed object across lines) is an error, upon
+/// which the caller falls back to inference.
+fn read_json_declared(
+    lake: &dyn LakeStore,
+    files: &[mdflow_connectors::lake::PublishedFile],
+    codec: Compression,
+    encoding: TextEncoding,
+    fields: &[NamedType],
+) -> Result<DataFrame, String> {
+    let mut decoder = RowDecoder::from_fields(fields);
+    let mut out: Option<DataFrame> = None;
+    let flush = |decoder: &mut RowDecoder, out: &mut Option<DataFrame>| {
+        let frame = decoder.finish().map_err(|e| e.to_string())?;
+        match out {
+            None => *out = Some(frame),
+            Some(all) => {
+                all.vstack_mut(&frame).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok::<_, String>(())
+    };
+    for f in files {
+        let input = decoded(lake, &f.path, codec, encoding).map_err(|e| e.message)?;
+        let mut reader = BufReader::with_capacity(1 << 20, input);
+        let starts_array = loop {
+            let buf = reader.fill_buf().map_err(|e| format!("{}: {e}", f.path))?;
+            match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => {
+                    let array = buf[i] == b'[';
+                    reader.consume(i);
+                    break Some(array);
+                }
+                None if buf.is_empty() => break None,
+                None => {
+                    let n = buf.len();
+                    reader.consume(n);
+                }
+            }
+        };
+        match starts_array {
+            None => continue,
+            Some(true) => {
+                read_documents(reader, |row| {
+                    decoder
+                        .push_line(&row.to_string())
+                        .map_err(|e| e.to_string())?;
+                    if decoder.len() >= BATCH_ROWS {
+                        flush(&mut decoder, &mut out)?;
+                    }
+                    Ok::<_, String>(())
+                })
+                .map_err(|e| format!("{}: not JSON at {e}", f.path))?
+                .map_err(|e| format!("{}: {e}", f.path))?;
+            }
+            Some(false) => {
+                let mut line = String::new();
+                let mut number = 0usize;
+                loop {
+                    line.clear();
+                    let n = reader
+                        .read_line(&mut line)
+                        .map_err(|e| format!("{}: {e}", f.path))?;
+                    if n == 0 {
+                        break;
+                    }
+                    number += 1;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    decoder
+                        .push_line(&line)
+                        .map_err(|e| format!("{} line {number}: {e}", f.path))?;
+                    if decoder.len() >= BATCH_ROWS {
+                        flush(&mut decoder, &mut out)?;
+                    }
+                }
+            }
+        }
+    }
+    if !decoder.is_empty() || out.is_none() {
+        flush(&mut decoder, &mut out)?;
+    }
+    Ok(out.unwrap_or_else(DataFrame::empty))
 }
 
 /// JSON Lines and JSON arrays alike: documents are re-read as one JSON Lines text so that
@@ -423,4 +583,81 @@ fn delimited(settings: &Delimited, frame: &DataFrame) -> Result<String, String> 
         line(cells, &mut text);
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mdflow_connectors::lake::{LocalFolderLake, PublishedFile};
+    use polars::prelude::{DataType, TimeUnit};
+
+    #[test]
+    fn declared_source_decodes_declared_types_and_skips_the_rest() {
+        let (script, problems) = crate::dataflow::parser::parse_script(
+            "source(output(id as string, size as long, ok as boolean, at as timestamp, \
+             to as (name as string)[]), allowSchemaDrift: false) ~> Src",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let fields = declared_fields(&script.statements[0]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("c")).unwrap();
+        std::fs::write(
+            dir.path().join("c/a.json"),
+            "{\"id\":\"1\",\"body\":{\"content\":\"x\"},\"size\":5,\"ok\":true,\
+             \"at\":\"2021-02-03T00:10:10Z\",\"to\":[{\"name\":\"B\",\"x\":1}]}\n\n\
+             {\"id\":\"2\",\"extra\":[1,2]}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("c/b.json"),
+            "[{\"id\":\"3\",\"size\":7},\n {\"id\":\"4\",\"ok\":false}]",
+        )
+        .unwrap();
+        let lake = LocalFolderLake::new(dir.path());
+        let files: Vec<PublishedFile> = ["c/a.json", "c/b.json"]
+            .iter()
+            .map(|p| PublishedFile {
+                path: (*p).to_owned(),
+                bytes: 0,
+            })
+            .collect();
+        let frame = read_json_declared(
+            &lake,
+            &files,
+            Compression::None,
+            TextEncoding::Utf8,
+            &fields,
+        )
+        .unwrap();
+        let names: Vec<&str> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.as_str())
+            .collect();
+        assert_eq!(names, ["id", "size", "ok", "at", "to"]);
+        assert_eq!(frame.height(), 4);
+        assert_eq!(frame.column("size").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(frame.column("ok").unwrap().dtype(), &DataType::Boolean);
+        assert!(matches!(
+            frame.column("at").unwrap().dtype(),
+            DataType::Datetime(TimeUnit::Microseconds, _)
+        ));
+        assert!(matches!(
+            frame.column("to").unwrap().dtype(),
+            DataType::List(_)
+        ));
+        assert_eq!(frame.column("size").unwrap().i64().unwrap().get(2), Some(7));
+        assert_eq!(frame.column("size").unwrap().null_count(), 2);
+
+        // A value of the wrong type is an error (the caller then infers instead).
+        std::fs::write(dir.path().join("c/a.json"), "{\"size\":\"big\"}\n").unwrap();
+        assert!(read_json_declared(
+            &lake,
+            &files[..1],
+            Compression::None,
+            TextEncoding::Utf8,
+            &fields
+        )
+        .is_err());
+    }
 }
