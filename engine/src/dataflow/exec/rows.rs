@@ -172,8 +172,8 @@ impl Step<'_> {
         Ok(out)
     }
 
-    /// The `asc(...)`/`desc(...)` clauses: (key, descending, nulls first).
-    fn order(&self, scope: &Scope) -> Result<Vec<(PExpr, bool, bool)>, ExecError> {
+    /// The `asc(...)`/`desc(...)` clauses of sort and window: (key, descending, nulls first).
+    pub(super) fn order(&self, scope: &Scope) -> Result<Vec<(PExpr, bool, bool)>, ExecError> {
         let mut out = Vec::new();
         for a in &self.statement.args {
             let Arg::Positional(e) = a else { continue };

@@ -339,28 +339,9 @@ impl Step<'_> {
     pub(super) fn sort(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
         let scope = self.scope(&mut frame)?;
         let (mut by, mut desc, mut nulls_last) = (Vec::new(), Vec::new(), Vec::new());
-        for a in &self.statement.args {
-            let Arg::Positional(e) = a else { continue };
-            let Some((dir, args)) = e.as_call() else {
-                continue;
-            };
-            let descending = match dir {
-                "asc" => false,
-                "desc" => true,
-                _ => continue,
-            };
-            let Some(Arg::Positional(key)) = args.first() else {
-                continue;
-            };
-            by.push(self.compile(key, &scope)?.expr);
+        for (key, descending, nulls_first) in self.order(&scope)? {
+            by.push(key);
             desc.push(descending);
-            let nulls_first = matches!(
-                args.get(1),
-                Some(Arg::Positional(Expr {
-                    kind: ExprKind::Lit(Lit::Bool(true)),
-                    ..
-                }))
-            );
             nulls_last.push(!nulls_first);
         }
         let options = SortMultipleOptions::default()
