@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use common::{copy_tree, describe, mdflow, read_rows, root};
+use common::{copy_tree, describe, generate_quickstart_tenant, mdflow, read_rows, root};
 use serde_json::{json, Value};
 
 const USERS: u32 = 40;
@@ -31,37 +31,15 @@ fn flow_copy(dir: &Path, name: &str) -> PathBuf {
 
 /// The same tenant's Message_v1 and User_v1 rows, as `tenant generate` writes them.
 fn generated(dir: &Path) -> (Vec<Value>, Vec<Value>) {
-    let out_dir = dir.join("generated");
-    let out = mdflow([
-        "tenant",
-        "generate",
-        "--users",
-        &USERS.to_string(),
-        "--messages-per-user",
-        &MESSAGES.to_string(),
-        "--seed",
-        "42",
-        "--from",
-        "2024-01-01",
-        "--to",
-        "2024-06-30",
-        "--tables",
-        "Message_v1,User_v1",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let messages = read_rows(&out_dir.join("BasicDataSet_v0.Message_v1"))
+    let (messages, users) = generate_quickstart_tenant(dir, USERS, MESSAGES);
+    let messages = messages
         .into_iter()
         .filter(|m| {
             let t = m["receivedDateTime"].as_str().unwrap();
             ("2024-03-01".."2024-04-01").contains(&t)
         })
         .collect();
-    (
-        messages,
-        read_rows(&out_dir.join("BasicDataSet_v0.User_v1")),
-    )
+    (messages, users)
 }
 
 fn run(factory: &Path) -> Value {

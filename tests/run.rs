@@ -9,7 +9,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{copy_tree, describe, files_under, json_files, mdflow, read_rows, root};
+use common::{
+    copy_tree, describe, files_under, generate_quickstart_tenant, json_files, mdflow, read_rows,
+    root,
+};
 use serde_json::Value;
 
 /// A copy of flows/quickstart whose synthetic tenant has `users` and `messages` per user.
@@ -39,33 +42,14 @@ fn run_json(factory: &Path, extra: &[&str]) -> Value {
 /// The Finance rows of March 2024, counted from `tenant generate` output rather than by the
 /// copy activity.
 fn expected_finance_march(dir: &Path, users: u32, messages: u32) -> usize {
-    let out_dir = dir.join("generated");
-    let out = mdflow([
-        "tenant",
-        "generate",
-        "--users",
-        &users.to_string(),
-        "--messages-per-user",
-        &messages.to_string(),
-        "--seed",
-        "42",
-        "--from",
-        "2024-01-01",
-        "--to",
-        "2024-06-30",
-        "--tables",
-        "Message_v1,User_v1",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", describe(&out));
-    let finance: HashSet<String> = read_rows(&out_dir.join("BasicDataSet_v0.User_v1"))
+    let (messages, users) = generate_quickstart_tenant(dir, users, messages);
+    let finance: HashSet<String> = users
         .into_iter()
         .filter(|u| u["department"] == "Finance")
         .map(|u| u["id"].as_str().unwrap().to_owned())
         .collect();
     assert!(!finance.is_empty());
-    read_rows(&out_dir.join("BasicDataSet_v0.Message_v1"))
+    messages
         .iter()
         .filter(|m| finance.contains(m["puser"].as_str().unwrap()))
         .filter(|m| {

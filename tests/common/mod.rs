@@ -147,3 +147,37 @@ pub fn serve(configure: impl FnOnce(&mut Command) -> &mut Command) -> Serving {
         .to_owned();
     serving
 }
+
+/// The quickstart tenant (seed 42, first half of 2024) at a given size, as `tenant generate`
+/// writes it: every Message_v1 row and every User_v1 row, read back from `dir/generated`.
+pub fn generate_quickstart_tenant(
+    dir: &Path,
+    users: u32,
+    messages: u32,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let out_dir = dir.join("generated");
+    let (users, messages) = (users.to_string(), messages.to_string());
+    let out = mdflow([
+        "tenant",
+        "generate",
+        "--users",
+        &users,
+        "--messages-per-user",
+        &messages,
+        "--seed",
+        "42",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-06-30",
+        "--tables",
+        "Message_v1,User_v1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", describe(&out));
+    (
+        read_rows(&out_dir.join("BasicDataSet_v0.Message_v1")),
+        read_rows(&out_dir.join("BasicDataSet_v0.User_v1")),
+    )
+}
