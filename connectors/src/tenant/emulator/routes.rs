@@ -43,8 +43,9 @@ impl Reply {
     }
 }
 
-/// Graph objects of recently asked (table, owner, window) triples, so that paging through
-/// a mailbox generates it once rather than once per page.
+/// Graph objects of recently asked (table, owner, window) triples, and of collections also
+/// per `$select`/`$expand`, so that paging through a mailbox generates and projects it once
+/// rather than once per page.
 #[derive(Default)]
 pub(crate) struct RowCache {
     entries: Mutex<HashMap<String, Arc<Vec<String>>>>,
@@ -183,8 +184,12 @@ fn collection(
     window: Option<DateWindow>,
     page: (usize, usize),
 ) -> Result<Reply, Reply> {
-    let rows = rows_of(cx, table, owner, window)?;
-    page_of(cx, &rows, page)
+    let rows = cached_rows(cx, table, owner, window, true)?;
+    let (top, skip) = paging(cx.query, page)?;
+    let slice = rows.get(skip..).unwrap_or_default();
+    let slice = &slice[..top.min(slice.len())];
+    let more = skip + top < rows.len();
+    Ok(ok(page_body(cx, slice, more, skip + top)))
 }
 
 fn list_users(cx: &Ctx<'_>) -> Result<Reply, Reply> {
@@ -275,15 +280,23 @@ fn ok(body: String) -> Reply {
 
 /// `{"@odata.context", "value": [...], "@odata.nextLink"}` with `$select` applied.
 fn collection_body(cx: &Ctx<'_>, objects: &[String], more: bool, next: usize) -> String {
-    let mut body = format!(
+    let projected: Vec<String> = objects.iter().map(|o| project(o, cx.query)).collect();
+    page_body(cx, &projected, more, next)
+}
+
+/// A collection page of objects already projected.
+fn page_body(cx: &Ctx<'_>, objects: &[String], more: bool, next: usize) -> String {
+    let size: usize = objects.iter().map(|o| o.len() + 1).sum();
+    let mut body = String::with_capacity(size + 256);
+    body.push_str(&format!(
         "{{\"@odata.context\":\"{}/v1.0/$metadata#collection\",\"value\":[",
         cx.shared.base
-    );
+    ));
     for (n, object) in objects.iter().enumerate() {
         if n > 0 {
             body.push(',');
         }
-        body.push_str(&project(object, cx.query));
+        body.push_str(object);
     }
     body.push(']');
     if more {
@@ -344,7 +357,29 @@ fn rows_of(
     owner: &str,
     window: Option<DateWindow>,
 ) -> Result<Arc<Vec<String>>, Reply> {
-    let key = format!("{table_name}|{owner}|{window:?}");
+    cached_rows(cx, table_name, owner, window, false)
+}
+
+/// The Graph objects of one table for one owner, from the cache or generated; `projected`
+/// applies the request's `$select` and `$expand` before caching, so that paging through a
+/// mailbox projects each object once rather than on every page.
+fn cached_rows(
+    cx: &Ctx<'_>,
+    table_name: &str,
+    owner: &str,
+    window: Option<DateWindow>,
+    projected: bool,
+) -> Result<Arc<Vec<String>>, Reply> {
+    let projection = if projected {
+        let expanded: Vec<bool> = shape::EXPANDED
+            .iter()
+            .map(|e| cx.query.expands(e))
+            .collect();
+        format!("|{:?}|{expanded:?}", cx.query.select())
+    } else {
+        String::new()
+    };
+    let key = format!("{table_name}|{owner}|{window:?}{projection}");
     if let Some(rows) = cx
         .shared
         .cache
@@ -379,6 +414,9 @@ fn rows_of(
                 &e.to_string(),
             ))
         }
+    }
+    if projected {
+        rows = rows.iter().map(|o| project(o, cx.query)).collect();
     }
     let rows = Arc::new(rows);
     let mut cache = cx
