@@ -169,6 +169,10 @@ struct ListBuilder {
 struct StructBuilder {
     names: Vec<String>,
     index: HashMap<String, usize>,
+    /// The keys of the last object, by position, with their fields: rows of one table put
+    /// their keys in the same order, so a key is mostly found by one comparison here
+    /// instead of hashing it.
+    recent: Vec<(String, Option<usize>)>,
     fields: Vec<Builder>,
     seen: Vec<bool>,
     validity: MutableBitmap,
@@ -282,6 +286,7 @@ impl StructBuilder {
                 .enumerate()
                 .map(|(i, f)| (f.name.clone(), i))
                 .collect(),
+            recent: Vec::new(),
             fields: fields.iter().map(|f| Builder::new(&f.ty)).collect(),
             seen: vec![false; fields.len()],
             validity: MutableBitmap::new(),
@@ -292,7 +297,13 @@ impl StructBuilder {
 
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         self.seen.fill(false);
-        while let Some(slot) = map.next_key_seed(KeyLookup(&self.index))? {
+        let mut position = 0;
+        while let Some(slot) = map.next_key_seed(KeyLookup {
+            index: &self.index,
+            recent: &mut self.recent,
+            position,
+        })? {
+            position += 1;
             match slot {
                 // A repeated key keeps its first value, so every column grows by one.
                 Some(i) if !self.seen[i] => {
@@ -315,8 +326,13 @@ impl StructBuilder {
     }
 }
 
-/// Finds a key's field without allocating the key.
-struct KeyLookup<'a>(&'a HashMap<String, usize>);
+/// Finds a key's field without allocating the key, trying first the key the last object
+/// had at the same position.
+struct KeyLookup<'a> {
+    index: &'a HashMap<String, usize>,
+    recent: &'a mut Vec<(String, Option<usize>)>,
+    position: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for KeyLookup<'_> {
     type Value = Option<usize>;
@@ -334,7 +350,21 @@ impl<'de> Visitor<'de> for KeyLookup<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.get(key).copied())
+        if let Some((known, slot)) = self.recent.get(self.position) {
+            if known == key {
+                return Ok(*slot);
+            }
+        }
+        let slot = self.index.get(key).copied();
+        if let Some(entry) = self.recent.get_mut(self.position) {
+            entry.0.clear();
+            entry.0.push_str(key);
+            entry.1 = slot;
+        } else if self.recent.len() == self.position {
+            // The first object, or one longer than the last.
+            self.recent.push((key.to_owned(), slot));
+        }
+        Ok(slot)
     }
 }
 

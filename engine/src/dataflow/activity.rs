@@ -3,7 +3,7 @@
 //! the script run by [`super::exec::run`], and every sink staged before any is published.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use polars::prelude::{DataFrame, IntoLazy};
 use serde_json::{json, Map, Value as Json};
@@ -17,7 +17,7 @@ use super::office365::{self, InlineOffice365};
 use crate::copy::CopyFailure;
 use crate::expr::ExprContext;
 use crate::factory::pipeline::Action;
-use crate::factory::resolve::{pipeline_context, resolve_dataset, resolve_tenant};
+use crate::factory::resolve::{pipeline_context, resolve_dataset, resolve_tenant, ResolvedDataset};
 use crate::factory::{Activity, Factory, Reference, Resource};
 
 fn invalid(message: impl Into<String>) -> CopyFailure {
@@ -276,14 +276,41 @@ fn bind<'f>(
     })
 }
 
-/// Reads every source of a bound flow into frames.
+/// The dataset a source step reads, when it is not an Office 365 source.
+fn source_dataset(
+    factory: &Factory,
+    b: &Bound<'_>,
+    s: &Statement,
+) -> Result<ResolvedDataset, CopyFailure> {
+    let step = s.output.name.text.as_str();
+    let found = binding(&b.flow, "sources", step)
+        .filter(|b| b.get("dataset").is_some())
+        .ok_or_else(|| {
+            CopyFailure::new(
+                "UserErrorNotSupported",
+                format!(
+                    "source `{step}` has no dataset in the data flow's sources; mdflow reads \
+                     dataset sources and the Office 365 inline source (docs/dataflows.md)"
+                ),
+            )
+        })?;
+    let reference = dataset_reference(found, &b.dataset_parameters, step)?;
+    resolve_dataset(factory, &b.pipeline, &reference, &b.pctx)
+        .map_err(|d| invalid(format!("source `{step}`: {}: {}", d.message, d.fix)))
+}
+
+/// Reads every source of a bound flow into frames, except `skip` (read batch by batch).
 fn read_sources(
     factory: &Factory,
     b: &Bound<'_>,
+    skip: Option<&str>,
 ) -> Result<HashMap<String, DataFrame>, CopyFailure> {
     let mut frames = HashMap::new();
     for s in sources(&b.flow.script) {
         let step = s.output.name.text.as_str();
+        if skip.is_some_and(|k| k.eq_ignore_ascii_case(step)) {
+            continue;
+        }
         let found = binding(&b.flow, "sources", step);
         let frame = if is_office365(factory, s, found, &b.params) {
             let service = found
@@ -323,25 +350,38 @@ fn read_sources(
             };
             office365::extract(&options, &tenant, step)?
         } else {
-            let found = found
-                .filter(|b| b.get("dataset").is_some())
-                .ok_or_else(|| {
-                    CopyFailure::new(
-                        "UserErrorNotSupported",
-                        format!(
-                        "source `{step}` has no dataset in the data flow's sources; mdflow reads \
-                         dataset sources and the Office 365 inline source (docs/dataflows.md)"
-                    ),
-                    )
-                })?;
-            let reference = dataset_reference(found, &b.dataset_parameters, step)?;
-            let ds = resolve_dataset(factory, &b.pipeline, &reference, &b.pctx)
-                .map_err(|d| invalid(format!("source `{step}`: {}: {}", d.message, d.fix)))?;
+            let ds = source_dataset(factory, b, s)?;
             io::read_dataset(&ds, step, io::declared_fields(s).as_deref())?
         };
         frames.insert(step.to_owned(), frame);
     }
     Ok(frames)
+}
+
+/// The source to read batch by batch: the largest lake JSON source that declares its
+/// columns. Other sources are read whole before the batches run.
+fn batch_source(
+    factory: &Factory,
+    b: &Bound<'_>,
+) -> Result<Option<(String, io::LineSource)>, CopyFailure> {
+    let mut best: Option<(String, io::LineSource)> = None;
+    for s in sources(&b.flow.script) {
+        let step = s.output.name.text.as_str();
+        if is_office365(factory, s, binding(&b.flow, "sources", step), &b.params) {
+            continue;
+        }
+        let ds = source_dataset(factory, b, s)?;
+        let Some(source) = io::LineSource::of(&ds, io::declared_fields(s))? else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_none_or(|(_, o)| source.bytes() > o.bytes())
+        {
+            best = Some((step.to_owned(), source));
+        }
+    }
+    Ok(best)
 }
 
 /// The sources each sink reads from, through every step before it.
@@ -367,6 +407,172 @@ fn upstream_sources(script: &Script, sink: &str) -> Vec<String> {
     }
     found.sort();
     found
+}
+
+/// What a flow staged: each sink's rows and file, and the rows each source gave.
+struct StagedFlow {
+    rows_read: BTreeMap<String, usize>,
+    /// Sink name, rows, the staged file, and the time spent writing it.
+    sinks: Vec<(String, usize, io::StagedSink, Duration)>,
+}
+
+impl StagedFlow {
+    fn abort(self) {
+        for (_, _, s, _) in self.sinks {
+            s.abort();
+        }
+    }
+}
+
+fn exec_failure(flow: &str, e: super::exec::ExecError) -> CopyFailure {
+    let code = match e {
+        super::exec::ExecError::NotSupported { .. } => "UserErrorNotSupported",
+        _ => "DFExecutorUserError",
+    };
+    CopyFailure::new(code, format!("data flow `{flow}`: {e}"))
+}
+
+/// Stages sinks' frames; on a failure, what `into` already holds is aborted too.
+fn stage_frames(
+    sink_datasets: &BTreeMap<String, ResolvedDataset>,
+    out: &super::exec::FlowOutput,
+    run_id: &str,
+    into: &mut StagedFlow,
+) -> Result<(), CopyFailure> {
+    for (step, frame) in &out.sinks {
+        let ds = sink_datasets
+            .get(step)
+            .ok_or_else(|| invalid(format!("sink `{step}` has no dataset")))?;
+        let sink_started = Instant::now();
+        let s = io::write_dataset(ds, frame, run_id)?;
+        into.sinks
+            .push((step.clone(), frame.height(), s, sink_started.elapsed()));
+    }
+    Ok(())
+}
+
+/// Reads every source whole, runs the flow on Polars and stages every sink.
+fn run_whole(
+    factory: &Factory,
+    b: &Bound<'_>,
+    sink_datasets: &BTreeMap<String, ResolvedDataset>,
+    run_id: &str,
+) -> Result<StagedFlow, CopyFailure> {
+    let frames = read_sources(factory, b, None)?;
+    let out = super::exec::run(&b.flow.script, &b.params, &frames)
+        .map_err(|e| exec_failure(&b.flow.resource.name, e))?;
+    let mut staged = StagedFlow {
+        rows_read: out.rows_read.clone(),
+        sinks: Vec::new(),
+    };
+    match stage_frames(sink_datasets, &out, run_id, &mut staged) {
+        Ok(()) => Ok(staged),
+        Err(e) => {
+            staged.abort();
+            Err(e)
+        }
+    }
+}
+
+/// Runs the flow with `step` read batch by batch (see [`super::batches`]): JSON sinks fed
+/// by row-local steps are written as batches come, the rest of the flow runs once on what
+/// the batches gathered. `None` when the source's files turn out not to be declared JSON
+/// Lines; nothing is then left staged and the caller runs the flow whole.
+fn run_batched(
+    factory: &Factory,
+    b: &Bound<'_>,
+    sink_datasets: &BTreeMap<String, ResolvedDataset>,
+    step: &str,
+    source: &io::LineSource,
+    run_id: &str,
+) -> Result<Option<StagedFlow>, CopyFailure> {
+    let flow = b.flow.resource.name.as_str();
+    let streams_sink = |sink: &str| {
+        sink_datasets
+            .get(sink)
+            .is_some_and(|ds| matches!(io::FileKind::of(ds), Ok(io::FileKind::Json)))
+    };
+    let batched = super::exec::Batched::plan(&b.flow.script, &b.params, step, &streams_sink)
+        .map_err(|e| exec_failure(flow, e))?;
+    let mut streamed = BTreeMap::new();
+    let abort = |streamed: BTreeMap<String, io::StreamedSink>| {
+        for (_, s) in streamed {
+            s.abort();
+        }
+    };
+    for name in batched.streamed_sinks() {
+        match io::StreamedSink::open(&sink_datasets[name], run_id) {
+            Ok(s) => {
+                streamed.insert(name.clone(), s);
+            }
+            Err(e) => {
+                abort(streamed);
+                return Err(e);
+            }
+        }
+    }
+    let others = match read_sources(factory, b, Some(step)) {
+        Ok(frames) => frames,
+        Err(e) => {
+            abort(streamed);
+            return Err(e);
+        }
+    };
+    let started = Instant::now();
+    let gathered = match super::batches::run(&batched, source, &mut streamed) {
+        Ok(g) => g,
+        Err(e) => {
+            abort(streamed);
+            return match e {
+                super::batches::BatchError::NotLines(why) => {
+                    tracing::warn!(
+                        step,
+                        "source `{step}`: {why}; reading it whole instead of batch by batch"
+                    );
+                    Ok(None)
+                }
+                super::batches::BatchError::Exec(e) => Err(exec_failure(flow, e)),
+                super::batches::BatchError::Io(e) => Err(e),
+            };
+        }
+    };
+    let batches_took = started.elapsed();
+    tracing::debug!(
+        step,
+        rows = gathered.rows_read,
+        streamed = batched.streamed_sinks().len(),
+        "read source `{step}` batch by batch in {batches_took:?}"
+    );
+    let out = match batched.finish(&others, gathered.frontier, gathered.rows_read) {
+        Ok(out) => out,
+        Err(e) => {
+            abort(streamed);
+            return Err(exec_failure(flow, e));
+        }
+    };
+    let mut staged = StagedFlow {
+        rows_read: out.rows_read.clone(),
+        sinks: Vec::new(),
+    };
+    let mut result = stage_frames(sink_datasets, &out, run_id, &mut staged);
+    for (name, sink) in streamed {
+        if result.is_err() {
+            sink.abort();
+            continue;
+        }
+        let rows = sink.rows;
+        match sink.finish() {
+            Ok(s) => staged.sinks.push((name, rows, s, batches_took)),
+            Err(e) => result = Err(e),
+        }
+    }
+    match result {
+        Ok(()) => Ok(Some(staged)),
+        Err(e) => {
+            staged.abort();
+            Err(e)
+        }
+    }
 }
 
 /// Runs an `ExecuteDataFlow` activity and returns its ADF-shaped output.
@@ -418,43 +624,29 @@ pub fn run_dataflow_activity(
         sink_datasets.insert(step.to_owned(), ds);
     }
 
-    let frames = read_sources(factory, &b)?;
-    let out = super::exec::run(&b.flow.script, &b.params, &frames).map_err(|e| {
-        let code = match e {
-            super::exec::ExecError::NotSupported { .. } => "UserErrorNotSupported",
-            _ => "DFExecutorUserError",
-        };
-        CopyFailure::new(code, format!("data flow `{}`: {e}", b.flow.resource.name))
-    })?;
-
-    // Every sink is staged first; only when all are written is any published.
-    let mut staged = Vec::new();
-    for (step, ds) in &sink_datasets {
-        let frame = out
-            .sinks
-            .get(step)
-            .ok_or_else(|| invalid(format!("sink `{step}` produced nothing")))?;
-        let sink_started = Instant::now();
-        match io::write_dataset(ds, frame, &ctx.run_id) {
-            Ok(s) => staged.push((step, frame.height(), s, sink_started.elapsed())),
-            Err(e) => {
-                for (_, _, s, _) in staged {
-                    s.abort();
-                }
-                return Err(e);
+    let staged = match batch_source(factory, &b)? {
+        Some((step, source)) => {
+            match run_batched(factory, &b, &sink_datasets, &step, &source, &ctx.run_id)? {
+                Some(staged) => staged,
+                None => run_whole(factory, &b, &sink_datasets, &ctx.run_id)?,
             }
         }
-    }
+        None => run_whole(factory, &b, &sink_datasets, &ctx.run_id)?,
+    };
+    let StagedFlow {
+        rows_read,
+        sinks: staged,
+    } = staged;
     let mut metrics = Map::new();
     let mut written = Map::new();
     let mut files = Vec::new();
     for (step, rows, s, took) in staged {
         let bytes = s.bytes;
         files.extend(s.commit()?);
-        let feeding: Map<String, Json> = upstream_sources(&b.flow.script, step)
+        let feeding: Map<String, Json> = upstream_sources(&b.flow.script, &step)
             .into_iter()
             .map(|src| {
-                let rows = out.rows_read.get(&src).copied().unwrap_or(0);
+                let rows = rows_read.get(&src).copied().unwrap_or(0);
                 (src, json!({"rowsRead": rows}))
             })
             .collect();
@@ -469,8 +661,7 @@ pub fn run_dataflow_activity(
         );
         written.insert(step.clone(), json!(rows));
     }
-    let read: Map<String, Json> = out
-        .rows_read
+    let read: Map<String, Json> = rows_read
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
@@ -573,7 +764,7 @@ pub fn preview(
         return Err(invalid(format!("step `{step}`: {}", p.message)));
     }
     b.flow.script = script;
-    let frames = read_sources(factory, &b)?;
+    let frames = read_sources(factory, &b, None)?;
     let out = super::exec::run(&b.flow.script, &b.params, &frames)
         .map_err(|e| CopyFailure::new("DFExecutorUserError", e.to_string()))?;
     let frame = out

@@ -6,8 +6,9 @@ use std::io::{BufRead, BufReader, Cursor, Read, Write};
 
 use mdflow_connectors::catalog::{FieldType, NamedType};
 use mdflow_connectors::columnar::{encode_frame, Layout, RowDecoder};
-use mdflow_connectors::formats::{read_documents, Compression, TextEncoding};
-use mdflow_connectors::lake::{LakeStore, StagedOutput};
+use mdflow_connectors::formats::text::TextWriter;
+use mdflow_connectors::formats::{read_documents, Compression, Encoder, TextEncoding};
+use mdflow_connectors::lake::{LakeStore, OutputLocation, StagedOutput};
 use polars::prelude::{
     Column, DataFrame, JsonFormat, JsonReader, NamedFrom, ParquetReader, ParquetWriter, SerReader,
     Series,
@@ -171,6 +172,54 @@ pub fn read_dataset(
             }
             settings.parse(&text)
         }
+    }
+}
+
+/// A lake JSON source that can be read batch by batch: its dataset is Json and its step
+/// declares `output(...)`, so rows decode schema-first. Whether its files are JSON Lines
+/// (rather than arrays) is only known once they are read.
+pub struct LineSource {
+    lake: Box<dyn LakeStore>,
+    /// The committed files, in path order.
+    pub files: Vec<mdflow_connectors::lake::PublishedFile>,
+    codec: Compression,
+    encoding: TextEncoding,
+    /// The declared columns.
+    pub fields: Vec<NamedType>,
+}
+
+impl LineSource {
+    /// The source, when `ds` and the step's declaration allow reading it in batches.
+    pub fn of(
+        ds: &ResolvedDataset,
+        declared: Option<Vec<NamedType>>,
+    ) -> Result<Option<LineSource>, CopyFailure> {
+        let (Some(fields), FileKind::Json) = (declared, FileKind::of(ds)?) else {
+            return Ok(None);
+        };
+        let lake = lake_of(ds)?;
+        let (codec, encoding) = file_format(ds)?;
+        let loc = location(ds);
+        let files = lake
+            .list(&loc)
+            .map_err(|e| unreadable(&loc.folder_path(), e))?;
+        Ok(Some(LineSource {
+            lake,
+            files,
+            codec,
+            encoding,
+            fields,
+        }))
+    }
+
+    /// The stored size of every file, compressed or not.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+
+    /// Opens one of [`LineSource::files`] as UTF-8 text.
+    pub fn open(&self, path: &str) -> Result<Box<dyn Read + Send>, CopyFailure> {
+        decoded(self.lake.as_ref(), path, self.codec, self.encoding)
     }
 }
 
@@ -480,6 +529,106 @@ impl StagedSink {
     }
 }
 
+/// A JSON Lines sink written batch by batch into a staged output, through the dataset's
+/// compression and encoding; nothing is visible until [`StagedSink::commit`].
+pub struct StreamedSink {
+    staged: Box<dyn StagedOutput>,
+    text: TextWriter<Encoder>,
+    bytes: u64,
+    /// Rows written so far.
+    pub rows: usize,
+    failure: Box<dyn Fn(String) -> CopyFailure + Send>,
+}
+
+impl StreamedSink {
+    /// Opens the sink's file, named as [`write_dataset`] names it.
+    pub fn open(ds: &ResolvedDataset, run_id: &str) -> Result<StreamedSink, CopyFailure> {
+        let lake = lake_of(ds)?;
+        let (codec, encoding) = file_format(ds)?;
+        let loc = location(ds);
+        let failure = sink_failure(ds);
+        let name = sink_file_name(&loc, FileKind::Json, codec);
+        let mut staged = lake
+            .stage(&loc, run_id)
+            .map_err(|e| CopyFailure::new("UserErrorInvalidSinkPath", e.to_string()))?;
+        let opened = staged
+            .create(&name)
+            .map_err(|e| e.to_string())
+            .and_then(|file| codec.writer(file).map_err(|e| e.to_string()))
+            .and_then(|compressed| encoding.writer(compressed).map_err(|e| e.to_string()));
+        match opened {
+            Ok(text) => Ok(StreamedSink {
+                staged,
+                text,
+                bytes: 0,
+                rows: 0,
+                failure: Box::new(failure),
+            }),
+            Err(e) => {
+                staged.abort();
+                Err(failure(e))
+            }
+        }
+    }
+
+    /// Appends `rows` rows already encoded as JSON Lines.
+    pub fn write(&mut self, encoded: &[u8], rows: usize) -> Result<(), CopyFailure> {
+        self.text
+            .write_all(encoded)
+            .map_err(|e| (self.failure)(e.to_string()))?;
+        self.bytes += encoded.len() as u64;
+        self.rows += rows;
+        Ok(())
+    }
+
+    /// Completes the file; it stays staged until committed.
+    pub fn finish(mut self) -> Result<StagedSink, CopyFailure> {
+        let done = self
+            .text
+            .flush()
+            .and_then(|()| self.text.into_inner().finish());
+        match done {
+            Ok(()) => Ok(StagedSink {
+                staged: self.staged,
+                bytes: self.bytes,
+            }),
+            Err(e) => {
+                let failure = (self.failure)(e.to_string());
+                self.staged.abort();
+                Err(failure)
+            }
+        }
+    }
+
+    /// Removes what was staged.
+    pub fn abort(self) {
+        self.staged.abort();
+    }
+}
+
+fn sink_failure(ds: &ResolvedDataset) -> impl Fn(String) -> CopyFailure + Send + 'static {
+    let (folder, name) = (location(ds).folder_path(), ds.name.clone());
+    move |e: String| {
+        CopyFailure::new(
+            "UserErrorFailedToWriteSink",
+            format!("{folder} (dataset `{name}`): {e}"),
+        )
+    }
+}
+
+/// A sink's file: the dataset's `fileName`, or `part-00000` with the format's extension
+/// (and the codec's, for text formats).
+fn sink_file_name(loc: &OutputLocation, kind: FileKind, codec: Compression) -> String {
+    loc.file_name.clone().unwrap_or_else(|| {
+        let codec_ext = if kind == FileKind::Parquet {
+            ""
+        } else {
+            codec.extension()
+        };
+        format!("part-00000{}{codec_ext}", kind.extension())
+    })
+}
+
 /// Writes `frame` to a staged output at the dataset's location: one file, the dataset's
 /// `fileName` or `part-00000` with the format's extension.
 pub fn write_dataset(
@@ -491,12 +640,7 @@ pub fn write_dataset(
     let lake = lake_of(ds)?;
     let (codec, encoding) = file_format(ds)?;
     let loc = location(ds);
-    let failure = |e: String| {
-        CopyFailure::new(
-            "UserErrorFailedToWriteSink",
-            format!("{} (dataset `{}`): {e}", loc.folder_path(), ds.name),
-        )
-    };
+    let failure = sink_failure(ds);
     let body = match kind {
         FileKind::Parquet => {
             let mut body = Vec::new();
@@ -505,16 +649,13 @@ pub fn write_dataset(
                 .map_err(|e| failure(e.to_string()))?;
             body
         }
-        FileKind::Json => json_lines(frame).map_err(failure)?,
+        FileKind::Json => json_lines(frame).map_err(&failure)?,
         FileKind::Delimited => delimited(&Delimited::of(ds), frame)
-            .map_err(failure)?
+            .map_err(&failure)?
             .into_bytes(),
     };
     let compressed = kind != FileKind::Parquet;
-    let name = loc.file_name.clone().unwrap_or_else(|| {
-        let codec_ext = if compressed { codec.extension() } else { "" };
-        format!("part-00000{}{codec_ext}", kind.extension())
-    });
+    let name = sink_file_name(&loc, kind, codec);
     let mut staged = lake
         .stage(&loc, run_id)
         .map_err(|e| CopyFailure::new("UserErrorInvalidSinkPath", e.to_string()))?;

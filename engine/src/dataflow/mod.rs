@@ -3,10 +3,13 @@
 //! Compiled in stages, one concern per module: text → tokens (`lexer`) → syntax tree with
 //! spans (`parser`, `ast`) → checked graph (`graph`) → Polars plans (`exec`), with
 //! expressions parsed, typed and compiled to Polars expressions in `expr`. The `printer`
-//! gives the normal form that `mdflow dataflow fmt` prints.
+//! gives the normal form that `mdflow dataflow fmt` prints. `activity` binds a flow to a
+//! factory's datasets; `io` reads and writes them, and `batches` runs a flow's row-local
+//! steps batch by batch over its largest JSON Lines source.
 
 pub mod activity;
 pub mod ast;
+pub mod batches;
 pub mod exec;
 pub mod expr;
 pub mod graph;

@@ -91,78 +91,257 @@ pub fn run(
     params: &HashMap<String, Value>,
     sources: &HashMap<String, DataFrame>,
 ) -> Result<FlowOutput, ExecError> {
-    let (graph, problems) = graph::build(script);
-    let Some(graph) = graph else {
-        return Err(ExecError::Script(
-            problems.into_iter().filter(|p| !p.warning).collect(),
-        ));
-    };
-    let mut params = params.clone();
-    for p in &script.parameters {
-        if !params.contains_key(&p.name.text) {
-            if let Some(d) = &p.default {
-                let v = super::expr::eval::evaluate(
-                    &super::printer::print_expr(d),
-                    &serde_json::Value::Null,
-                )
-                .unwrap_or(Value::Null);
-                params.insert(p.name.text.clone(), v);
-            }
-        }
-    }
+    let prepared = Prepared::new(script, params)?;
     let mut out = FlowOutput::default();
-    let mut frames: HashMap<String, LazyFrame> = HashMap::new();
-    for &i in &graph.order {
-        let s = &script.statements[i];
-        let name = s.output.name.text.clone();
-        let inputs: Vec<LazyFrame> = s
-            .inputs
-            .iter()
-            .map(|r| frames[&r.key().to_ascii_lowercase()].clone())
-            .collect();
-        let step = steps::Step {
-            statement: s,
-            params: &params,
-        };
-        match s.kind.text.as_str() {
-            "source" => {
-                let frame = sources
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(&name))
-                    .map(|(_, f)| f.clone())
-                    .ok_or_else(|| ExecError::MissingSource(name.clone()))?;
-                out.rows_read.insert(name.clone(), frame.height());
-                frames.insert(name.to_ascii_lowercase(), step.source(frame.lazy())?);
-            }
-            "split" => {
-                let input = inputs.into_iter().next().expect("graph checked");
-                for (output, frame) in step.split(input)? {
-                    frames.insert(format!("{name}@{output}").to_ascii_lowercase(), frame);
-                }
-            }
-            "sink" => {
-                let input = inputs.into_iter().next().expect("graph checked");
-                let mut frame = input.collect().map_err(|e| ExecError::Engine {
-                    step: name.clone(),
-                    message: e.to_string(),
-                })?;
+    prepared.run_steps(sources, HashMap::new(), &|_| true, &mut out)?;
+    Ok(out)
+}
 
-                // Marks leave the rows here; file sinks write every row, as ADF's do.
-                if let Ok(marks) = frame.drop_in_place(steps::ROW_MARK) {
-                    let marks = marks
-                        .as_materialized_series()
-                        .iter()
-                        .map(|v| v.get_str().unwrap_or("insert").to_owned())
-                        .collect();
-                    out.row_marks.insert(name.clone(), marks);
+/// A script whose graph is built and whose parameters have their defaults.
+struct Prepared<'s> {
+    script: &'s Script,
+    graph: graph::Graph<'s>,
+    params: HashMap<String, Value>,
+}
+
+impl<'s> Prepared<'s> {
+    fn new(script: &'s Script, given: &HashMap<String, Value>) -> Result<Self, ExecError> {
+        let (graph, problems) = graph::build(script);
+        let Some(graph) = graph else {
+            return Err(ExecError::Script(
+                problems.into_iter().filter(|p| !p.warning).collect(),
+            ));
+        };
+        let mut params = given.clone();
+        for p in &script.parameters {
+            if !params.contains_key(&p.name.text) {
+                if let Some(d) = &p.default {
+                    let v = super::expr::eval::evaluate(
+                        &super::printer::print_expr(d),
+                        &serde_json::Value::Null,
+                    )
+                    .unwrap_or(Value::Null);
+                    params.insert(p.name.text.clone(), v);
                 }
-                out.sinks.insert(name.clone(), frame);
-            }
-            _ => {
-                let frame = step.transform(inputs, script)?;
-                frames.insert(name.to_ascii_lowercase(), frame);
             }
         }
+        Ok(Prepared {
+            script,
+            graph,
+            params,
+        })
     }
-    Ok(out)
+
+    /// Runs the statements `include` accepts, in graph order, over `frames` (streams
+    /// computed elsewhere, by lower-cased key) and `sources`; sinks' rows go to `out`.
+    /// Returns every stream's plan, for callers that take streams other than sinks.
+    fn run_steps(
+        &self,
+        sources: &HashMap<String, DataFrame>,
+        mut frames: HashMap<String, LazyFrame>,
+        include: &dyn Fn(usize) -> bool,
+        out: &mut FlowOutput,
+    ) -> Result<HashMap<String, LazyFrame>, ExecError> {
+        for &i in self.graph.order.iter().filter(|&&i| include(i)) {
+            let s = &self.script.statements[i];
+            let name = s.output.name.text.clone();
+            let inputs: Vec<LazyFrame> = s
+                .inputs
+                .iter()
+                .map(|r| frames[&r.key().to_ascii_lowercase()].clone())
+                .collect();
+            let step = steps::Step {
+                statement: s,
+                params: &self.params,
+            };
+            match s.kind.text.as_str() {
+                "source" => {
+                    let frame = sources
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&name))
+                        .map(|(_, f)| f.clone())
+                        .ok_or_else(|| ExecError::MissingSource(name.clone()))?;
+                    out.rows_read.insert(name.clone(), frame.height());
+                    frames.insert(name.to_ascii_lowercase(), step.source(frame.lazy())?);
+                }
+                "split" => {
+                    let input = inputs.into_iter().next().expect("graph checked");
+                    for (output, frame) in step.split(input)? {
+                        frames.insert(format!("{name}@{output}").to_ascii_lowercase(), frame);
+                    }
+                }
+                "sink" => {
+                    let input = inputs.into_iter().next().expect("graph checked");
+                    let mut frame = input.collect().map_err(|e| step.engine(e))?;
+
+                    // Marks leave the rows here; file sinks write every row, as ADF's do.
+                    if let Ok(marks) = frame.drop_in_place(steps::ROW_MARK) {
+                        let marks = marks
+                            .as_materialized_series()
+                            .iter()
+                            .map(|v| v.get_str().unwrap_or("insert").to_owned())
+                            .collect();
+                        out.row_marks.insert(name.clone(), marks);
+                    }
+                    out.sinks.insert(name.clone(), frame);
+                }
+                _ => {
+                    let frame = step.transform(inputs, self.script)?;
+                    frames.insert(name.to_ascii_lowercase(), frame);
+                }
+            }
+        }
+        Ok(frames)
+    }
+}
+
+/// Transformations that map each row on its own (to zero, one or, for split, several
+/// outputs) with no state across rows and a schema that does not depend on the data, so
+/// running them on each batch of a source and concatenating gives the rows running them
+/// on the whole source does.
+fn is_row_local(kind: &str) -> bool {
+    matches!(
+        kind,
+        "filter" | "derive" | "select" | "cast" | "alterRow" | "split"
+    )
+}
+
+/// A flow split for batch-by-batch execution of one source: the row-local steps fed only
+/// by it (and sinks fed by those) run on each batch as it is decoded, in parallel; the
+/// streams leaving that region for a blocking step (aggregate, join, sort, ...) are
+/// gathered, and the rest of the flow runs once on them by [`Batched::finish`].
+pub struct Batched<'s> {
+    prepared: Prepared<'s>,
+    source: String,
+    in_region: Vec<bool>,
+    /// Stream keys (lower case) consumed by steps outside the region.
+    frontier: Vec<String>,
+    /// Sinks fed from inside the region that the caller writes batch by batch.
+    streamed_sinks: Vec<String>,
+}
+
+/// What one batch produced.
+#[derive(Default)]
+pub struct BatchOutput {
+    /// Rows the batch held.
+    pub rows_read: usize,
+    /// Rows of each streamed sink, with their row marks when an `alterRow` feeds it.
+    pub sinks: FlowOutput,
+    /// Rows of each frontier stream, to be gathered.
+    pub frontier: Vec<(String, DataFrame)>,
+}
+
+impl<'s> Batched<'s> {
+    /// Splits `script` around the source step `source`. `streams_sink` says whether the
+    /// caller can write a sink batch by batch; sinks it cannot stream are gathered like any
+    /// other frontier stream and written whole.
+    pub fn plan(
+        script: &'s Script,
+        params: &HashMap<String, Value>,
+        source: &str,
+        streams_sink: &dyn Fn(&str) -> bool,
+    ) -> Result<Self, ExecError> {
+        let prepared = Prepared::new(script, params)?;
+        let statements = &script.statements;
+        let mut in_region = vec![false; statements.len()];
+        let mut region_names: Vec<String> = Vec::new();
+        let mut streamed_sinks = Vec::new();
+        for &i in &prepared.graph.order {
+            let s = &statements[i];
+            let name = &s.output.name.text;
+            let kind = s.kind.text.as_str();
+            let fed_by_region = !s.inputs.is_empty()
+                && s.inputs.iter().all(|r| {
+                    region_names
+                        .iter()
+                        .any(|n| n.eq_ignore_ascii_case(&r.stream.text))
+                });
+            let local = if kind == "source" {
+                name.eq_ignore_ascii_case(source)
+            } else if kind == "sink" {
+                let streams = fed_by_region && streams_sink(name);
+                if streams {
+                    streamed_sinks.push(name.clone());
+                }
+                streams
+            } else {
+                fed_by_region && is_row_local(kind)
+            };
+            if local {
+                in_region[i] = true;
+                region_names.push(name.clone());
+            }
+        }
+        let mut frontier = Vec::new();
+        for (i, s) in statements.iter().enumerate() {
+            if in_region[i] {
+                continue;
+            }
+            for r in &s.inputs {
+                let from_region = region_names
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(&r.stream.text));
+                let key = r.key().to_ascii_lowercase();
+                if from_region && !frontier.contains(&key) {
+                    frontier.push(key);
+                }
+            }
+        }
+        Ok(Batched {
+            prepared,
+            source: source.to_owned(),
+            in_region,
+            frontier,
+            streamed_sinks,
+        })
+    }
+
+    /// The sinks written batch by batch.
+    pub fn streamed_sinks(&self) -> &[String] {
+        &self.streamed_sinks
+    }
+
+    /// Runs the region on one batch of the source's rows.
+    pub fn run_batch(&self, batch: DataFrame) -> Result<BatchOutput, ExecError> {
+        let rows_read = batch.height();
+        let sources = HashMap::from([(self.source.clone(), batch)]);
+        let mut sinks = FlowOutput::default();
+        let in_region = |i: usize| self.in_region[i];
+        let mut frames =
+            self.prepared
+                .run_steps(&sources, HashMap::new(), &in_region, &mut sinks)?;
+        let mut frontier = Vec::with_capacity(self.frontier.len());
+        for key in &self.frontier {
+            let plan = frames
+                .remove(key)
+                .expect("the region computes its frontier");
+            let rows = plan.collect().map_err(|e| ExecError::Engine {
+                step: key.clone(),
+                message: e.to_string(),
+            })?;
+            frontier.push((key.clone(), rows));
+        }
+        Ok(BatchOutput {
+            rows_read,
+            sinks,
+            frontier,
+        })
+    }
+
+    /// Runs the rest of the flow once every batch has run: `gathered` holds each frontier
+    /// stream's rows (every batch's, in order), `sources` the flow's other sources.
+    pub fn finish(
+        &self,
+        sources: &HashMap<String, DataFrame>,
+        gathered: HashMap<String, DataFrame>,
+        rows_read: usize,
+    ) -> Result<FlowOutput, ExecError> {
+        let frames = gathered.into_iter().map(|(k, f)| (k, f.lazy())).collect();
+        let mut out = FlowOutput::default();
+        let outside = |i: usize| !self.in_region[i];
+        self.prepared
+            .run_steps(sources, frames, &outside, &mut out)?;
+        out.rows_read.insert(self.source.clone(), rows_read);
+        Ok(out)
+    }
 }

@@ -161,3 +161,74 @@ fn select_skip_duplicate_options_keep_the_first_mapping() {
     assert_eq!(names, ["id", "size"]);
     assert_eq!(frame.column("size").unwrap().dtype(), &DataType::Int32);
 }
+
+#[test]
+fn functions_with_literal_arguments_keep_an_empty_frame_empty() {
+    // A batch whose rows are all filtered out reaches the derive with no rows; the
+    // literals must not broadcast into a one-row column.
+    let out = flow(
+        "source(format: 'json') ~> M
+         M filter(size > 1000) ~> None
+         None derive(domain = substringIndex(sender, '@', -1)) ~> D
+         D sink(format: 'json') ~> Out",
+        &[("M", messages())],
+    )
+    .unwrap();
+    assert_eq!(out.sinks["Out"].height(), 0);
+}
+
+#[test]
+fn batches_of_a_source_give_the_rows_of_the_whole_source() {
+    use super::Batched;
+    let text = "source(format: 'json') ~> M
+         M derive(domain = lower(substringIndex(sender, '@', -1))) ~> D
+         D filter(size > 10) ~> F
+         F split(domain == 'contoso.com', disjoint: false) ~> Split@(contoso, other)
+         Split@contoso sink(format: 'json') ~> Streamed
+         Split@other sink(format: 'parquet') ~> Gathered
+         F aggregate(groupBy(domain), messages = count()) ~> A
+         A sink(format: 'json') ~> Totals";
+    let (script, problems) = parse_script(text);
+    assert!(problems.is_empty(), "{problems:?}");
+    let whole = flow(text, &[("M", messages())]).unwrap();
+
+    let batched = Batched::plan(&script, &HashMap::new(), "M", &|sink| sink != "Gathered").unwrap();
+    assert_eq!(batched.streamed_sinks(), ["Streamed"]);
+    let all = messages();
+    let (mut streamed, mut gathered): (Vec<DataFrame>, HashMap<String, Vec<DataFrame>>) =
+        Default::default();
+    for offset in 0..all.height() {
+        let out = batched.run_batch(all.slice(offset as i64, 1)).unwrap();
+        streamed.push(out.sinks.sinks["Streamed"].clone());
+        for (key, frame) in out.frontier {
+            gathered.entry(key).or_default().push(frame);
+        }
+    }
+    let concat = |frames: Vec<DataFrame>| {
+        let mut frames = frames.into_iter();
+        let mut all = frames.next().unwrap();
+        for f in frames {
+            all.vstack_mut(&f).unwrap();
+        }
+        all
+    };
+    let gathered: HashMap<String, DataFrame> =
+        gathered.into_iter().map(|(k, v)| (k, concat(v))).collect();
+    assert_eq!(
+        gathered.keys().collect::<std::collections::BTreeSet<_>>(),
+        ["f", "split@other"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .iter()
+            .collect()
+    );
+    let rest = batched
+        .finish(&HashMap::new(), gathered, all.height())
+        .unwrap();
+    assert!(concat(streamed).equals_missing(&whole.sinks["Streamed"]));
+    assert!(rest.sinks["Gathered"].equals_missing(&whole.sinks["Gathered"]));
+    assert!(rest.sinks["Totals"].equals_missing(&whole.sinks["Totals"]));
+    assert!(!rest.sinks.contains_key("Streamed"));
+    assert_eq!(rest.rows_read["M"], 4);
+}

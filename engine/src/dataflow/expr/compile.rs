@@ -309,7 +309,13 @@ where
     let expr = map_multiple(
         move |columns: &mut [Column]| {
             let name = columns[0].name().clone();
-            let len = columns.iter().map(Column::len).max().unwrap_or(0);
+            // Literals come as one value and broadcast; an empty column (a frame with no
+            // rows) makes the result empty, whatever the literals.
+            let len = if columns.iter().any(|c| c.is_empty()) {
+                0
+            } else {
+                columns.iter().map(Column::len).max().unwrap_or(0)
+            };
             let values: Vec<Vec<Value>> = columns.iter().map(column_values).collect();
             let mut out = Vec::with_capacity(len);
             let mut row = Vec::with_capacity(values.len());

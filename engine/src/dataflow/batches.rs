@@ -1,0 +1,347 @@
+//! Batch-by-batch execution of one JSON Lines source: a reader cuts the source's files into
+//! chunks of whole lines, workers (one per core) decode each chunk schema-first and run the
+//! flow's row-local region on it ([`Batched::run_batch`]), and the calling thread puts the
+//! results back in input order, appending streamed sinks' rows to their files and gathering
+//! the streams that feed blocking steps. Memory holds a few chunks in flight, not the
+//! source, so a flow of row-local steps runs in memory that does not follow its input.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
+
+use mdflow_connectors::columnar::{encode_frame, Layout, RowDecoder};
+use polars::prelude::DataFrame;
+
+use super::exec::{BatchOutput, Batched, ExecError};
+use super::io::{LineSource, StreamedSink};
+use crate::copy::CopyFailure;
+
+/// Bytes of whole lines handed to a worker at a time: large enough that the fixed cost of
+/// planning a batch in Polars is small against decoding it, small enough that the chunks in
+/// flight (two per worker) stay a few tens of megabytes.
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// The chunk size: `MDFLOW_DATAFLOW_BATCH_BYTES` when set (docs/dataflows.md), else
+/// [`CHUNK_BYTES`].
+fn chunk_bytes() -> usize {
+    std::env::var("MDFLOW_DATAFLOW_BATCH_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(CHUNK_BYTES)
+}
+
+/// Why a batched run stopped.
+#[derive(Debug)]
+pub enum BatchError {
+    /// The files cannot be read as declared JSON Lines (a JSON array, a row that does not
+    /// fit the declared types); the caller reads the source whole instead.
+    NotLines(String),
+    /// The flow failed on a batch.
+    Exec(ExecError),
+    /// Reading the source or writing a sink failed.
+    Io(CopyFailure),
+}
+
+/// What a batched run produced besides the streamed sinks' files.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    /// Rows the source gave.
+    pub rows_read: usize,
+    /// Every batch's rows of each stream that leaves the region, concatenated in order.
+    pub frontier: HashMap<String, DataFrame>,
+}
+
+/// A chunk of whole lines of one file.
+struct Chunk {
+    seq: u64,
+    path: std::sync::Arc<str>,
+    /// Where the chunk starts in the file, for messages. (Counting lines would cost a
+    /// pass over every byte; a row that does not decode sends the source to the whole-file
+    /// reader, whose messages give line numbers.)
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+/// A batch's results, with streamed sinks already encoded by the worker.
+struct Encoded {
+    rows_read: usize,
+    sinks: Vec<(String, Vec<u8>, usize)>,
+    frontier: Vec<(String, DataFrame)>,
+}
+
+/// Runs `batched` over every line of `source`, writing its streamed sinks into `sinks`
+/// (keyed by sink name).
+pub fn run(
+    batched: &Batched<'_>,
+    source: &LineSource,
+    sinks: &mut BTreeMap<String, StreamedSink>,
+) -> Result<Gathered, BatchError> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let stop = AtomicBool::new(false);
+    let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers);
+    let chunk_rx = Mutex::new(chunk_rx);
+    let (done_tx, done_rx) = sync_channel::<(u64, Result<Encoded, BatchError>)>(workers * 2);
+
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| read_chunks(source, chunk_tx, &stop));
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            let (chunk_rx, stop) = (&chunk_rx, &stop);
+            scope.spawn(move || work(batched, &source.fields, chunk_rx, done_tx, stop));
+        }
+        drop(done_tx);
+        let mut gathered = Gathered::default();
+        let mut frontier: HashMap<String, Vec<DataFrame>> = HashMap::new();
+        let outcome = collect(done_rx, &stop, |batch| {
+            apply(batch, sinks, &mut gathered, &mut frontier)
+        });
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(BatchError::Io(CopyFailure::new(
+                "SystemErrorReaderFailed",
+                "the source reader stopped unexpectedly",
+            )))
+        });
+        let batches = outcome?;
+        read?;
+        if batches == 0 {
+            // No rows: one empty batch gives the streams their columns.
+            let empty = RowDecoder::from_fields(&source.fields)
+                .finish()
+                .map_err(|e| BatchError::NotLines(e.to_string()))?;
+            let batch = encode(batched.run_batch(empty).map_err(BatchError::Exec)?)?;
+            apply(batch, sinks, &mut gathered, &mut frontier)?;
+        }
+        for (key, frames) in frontier {
+            gathered.frontier.insert(key, concat(frames)?);
+        }
+        Ok(gathered)
+    })
+}
+
+/// Receives batches, applies them in input order and returns how many there were. After a
+/// failure it stops the reader and drains what is in flight, so that every thread ends.
+fn collect(
+    done_rx: Receiver<(u64, Result<Encoded, BatchError>)>,
+    stop: &AtomicBool,
+    mut apply: impl FnMut(Encoded) -> Result<(), BatchError>,
+) -> Result<u64, BatchError> {
+    let mut waiting = BTreeMap::new();
+    let mut next = 0u64;
+    let mut failure = None;
+    for (seq, result) in done_rx {
+        if failure.is_some() {
+            continue;
+        }
+        match result {
+            Ok(batch) => {
+                waiting.insert(seq, batch);
+            }
+            Err(e) => {
+                failure = Some(e);
+                stop.store(true, Ordering::Relaxed);
+                continue;
+            }
+        }
+        while let Some(batch) = waiting.remove(&next) {
+            next += 1;
+            if let Err(e) = apply(batch) {
+                failure = Some(e);
+                stop.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(next),
+    }
+}
+
+fn apply(
+    batch: Encoded,
+    sinks: &mut BTreeMap<String, StreamedSink>,
+    gathered: &mut Gathered,
+    frontier: &mut HashMap<String, Vec<DataFrame>>,
+) -> Result<(), BatchError> {
+    gathered.rows_read += batch.rows_read;
+    for (name, bytes, rows) in batch.sinks {
+        let sink = sinks.get_mut(&name).ok_or_else(|| {
+            BatchError::Io(CopyFailure::new(
+                "SystemErrorSinkMissing",
+                format!("sink `{name}` was not opened"),
+            ))
+        })?;
+        sink.write(&bytes, rows).map_err(BatchError::Io)?;
+    }
+    for (key, frame) in batch.frontier {
+        frontier.entry(key).or_default().push(frame);
+    }
+    Ok(())
+}
+
+fn concat(frames: Vec<DataFrame>) -> Result<DataFrame, BatchError> {
+    let mut frames = frames.into_iter();
+    let mut all = frames.next().unwrap_or_default();
+    for f in frames {
+        all.vstack_mut_owned(f)
+            .map_err(|e| BatchError::Exec(engine_error("gathering batches", e)))?;
+    }
+    all.rechunk_mut_par();
+    Ok(all)
+}
+
+fn engine_error(step: &str, e: impl ToString) -> ExecError {
+    ExecError::Engine {
+        step: step.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Reads every file in chunks of whole lines. A file that starts with `[` is a JSON
+/// array, which this reader does not split.
+fn read_chunks(
+    source: &LineSource,
+    chunks: SyncSender<Chunk>,
+    stop: &AtomicBool,
+) -> Result<(), BatchError> {
+    let mut seq = 0u64;
+    let size = chunk_bytes();
+    for file in &source.files {
+        let path: std::sync::Arc<str> = file.path.as_str().into();
+        let mut input = source.open(&file.path).map_err(BatchError::Io)?;
+        let mut carry: Vec<u8> = Vec::new();
+        let mut offset = 0u64;
+        let mut first_chunk = true;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let mut buf = std::mem::take(&mut carry);
+            let at_end = fill(&mut input, &mut buf, size)
+                .map_err(|e| BatchError::Io(unreadable(&path, e)))?;
+            if first_chunk {
+                first_chunk = false;
+                if buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                    return Err(BatchError::NotLines(format!(
+                        "{path} is a JSON array, not JSON Lines"
+                    )));
+                }
+            }
+            if !at_end {
+                // Whatever follows the last newline belongs to the next chunk.
+                match buf.iter().rposition(|&b| b == b'\n') {
+                    Some(end) => carry = buf.split_off(end + 1),
+                    None => {
+                        carry = buf;
+                        continue;
+                    }
+                }
+            }
+            if !buf.is_empty() {
+                let len = buf.len() as u64;
+                let chunk = Chunk {
+                    seq,
+                    path: path.clone(),
+                    offset,
+                    bytes: buf,
+                };
+                seq += 1;
+                offset += len;
+                if chunks.send(chunk).is_err() {
+                    return Ok(());
+                }
+            }
+            if at_end {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads until `buf` holds at least `size` bytes or the input ends; true at the end.
+fn fill(input: &mut Box<dyn Read + Send>, buf: &mut Vec<u8>, size: usize) -> std::io::Result<bool> {
+    let want = size.max(buf.len() + 1);
+    buf.reserve(want.saturating_sub(buf.len()));
+    while buf.len() < want {
+        let before = buf.len();
+        let n = input
+            .by_ref()
+            .take((want - before) as u64)
+            .read_to_end(buf)?;
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn unreadable(path: &str, e: impl std::fmt::Display) -> CopyFailure {
+    CopyFailure::new("UserErrorSourceNotReadable", format!("{path}: {e}"))
+}
+
+/// A worker: decodes chunks and runs the region on them until the reader is done.
+fn work(
+    batched: &Batched<'_>,
+    fields: &[mdflow_connectors::catalog::NamedType],
+    chunks: &Mutex<Receiver<Chunk>>,
+    done: SyncSender<(u64, Result<Encoded, BatchError>)>,
+    stop: &AtomicBool,
+) {
+    let mut decoder = RowDecoder::from_fields(fields);
+    loop {
+        let next = chunks.lock().map(|rx| rx.recv());
+        let Ok(Ok(chunk)) = next else { return };
+        if stop.load(Ordering::Relaxed) {
+            continue;
+        }
+        let seq = chunk.seq;
+        let result = decode(&mut decoder, chunk)
+            .and_then(|frame| batched.run_batch(frame).map_err(BatchError::Exec))
+            .and_then(encode);
+        if result.is_err() {
+            // A decoder that failed midway holds part of a row.
+            decoder = RowDecoder::from_fields(fields);
+        }
+        if done.send((seq, result)).is_err() {
+            return;
+        }
+    }
+}
+
+fn decode(decoder: &mut RowDecoder, chunk: Chunk) -> Result<DataFrame, BatchError> {
+    let text = std::str::from_utf8(&chunk.bytes)
+        .map_err(|e| BatchError::NotLines(format!("{}: not UTF-8 text ({e})", chunk.path)))?;
+    decoder.push_lines(text, 1).map_err(|e| {
+        BatchError::NotLines(format!(
+            "{} (in the {} bytes from byte {}): {e}",
+            chunk.path,
+            chunk.bytes.len(),
+            chunk.offset
+        ))
+    })?;
+    drop(chunk.bytes);
+    decoder
+        .finish()
+        .map_err(|e| BatchError::NotLines(format!("{}: {e}", chunk.path)))
+}
+
+/// Encodes the batch's streamed sinks as JSON Lines, on the worker, so that the thread
+/// writing files only copies bytes.
+fn encode(out: BatchOutput) -> Result<Encoded, BatchError> {
+    let mut sinks = Vec::with_capacity(out.sinks.sinks.len());
+    for (name, frame) in out.sinks.sinks {
+        let mut bytes = Vec::with_capacity(frame.height() * 256);
+        encode_frame(&frame, None, Layout::Lines, &mut bytes)
+            .map_err(|e| BatchError::Exec(engine_error(&name, e)))?;
+        sinks.push((name, bytes, frame.height()));
+    }
+    Ok(Encoded {
+        rows_read: out.rows_read,
+        sinks,
+        frontier: out.frontier,
+    })
+}
