@@ -6,6 +6,7 @@
 //! Every other kind fails with [`ExecError::NotSupported`] naming the step.
 
 mod assert;
+mod columns;
 mod json;
 mod lookup;
 mod pivot;
@@ -214,8 +215,9 @@ pub struct Batched<'s> {
     prepared: Prepared<'s>,
     source: String,
     in_region: Vec<bool>,
-    /// Stream keys (lower case) consumed by steps outside the region.
-    frontier: Vec<String>,
+    /// Stream keys (lower case) consumed by steps outside the region, each with the only
+    /// columns those steps read when that is known (see [`columns::columns_read`]).
+    frontier: Vec<(String, Option<Vec<String>>)>,
     /// Sinks fed from inside the region that the caller writes batch by batch.
     streamed_sinks: Vec<String>,
 }
@@ -272,7 +274,7 @@ impl<'s> Batched<'s> {
                 region_names.push(name.clone());
             }
         }
-        let mut frontier = Vec::new();
+        let mut frontier: Vec<(String, Option<Vec<String>>)> = Vec::new();
         for (i, s) in statements.iter().enumerate() {
             if in_region[i] {
                 continue;
@@ -281,9 +283,22 @@ impl<'s> Batched<'s> {
                 let from_region = region_names
                     .iter()
                     .any(|n| n.eq_ignore_ascii_case(&r.stream.text));
+                if !from_region {
+                    continue;
+                }
                 let key = r.key().to_ascii_lowercase();
-                if from_region && !frontier.contains(&key) {
-                    frontier.push(key);
+                let read = columns::columns_read(s);
+                match frontier.iter_mut().find(|(k, _)| *k == key) {
+                    None => frontier.push((key, read)),
+                    Some((_, known)) => {
+                        *known = match (known.take(), read) {
+                            (Some(mut a), Some(b)) => {
+                                a.extend(b);
+                                Some(a)
+                            }
+                            _ => None,
+                        }
+                    }
                 }
             }
         }
@@ -311,14 +326,31 @@ impl<'s> Batched<'s> {
             self.prepared
                 .run_steps(&sources, HashMap::new(), &in_region, &mut sinks)?;
         let mut frontier = Vec::with_capacity(self.frontier.len());
-        for key in &self.frontier {
-            let plan = frames
-                .remove(key)
-                .expect("the region computes its frontier");
-            let rows = plan.collect().map_err(|e| ExecError::Engine {
+        for (key, read) in &self.frontier {
+            let engine = |e: polars::prelude::PolarsError| ExecError::Engine {
                 step: key.clone(),
                 message: e.to_string(),
-            })?;
+            };
+            let mut plan = frames
+                .remove(key)
+                .expect("the region computes its frontier");
+            if let Some(read) = read {
+                let schema = plan.collect_schema().map_err(engine)?;
+                let mut kept: Vec<&polars::prelude::PlSmallStr> = schema
+                    .iter_names()
+                    .filter(|n| read.iter().any(|r| r.eq_ignore_ascii_case(n)))
+                    .collect();
+                // A frame without columns has no rows either; `count()` alone needs them.
+                if kept.is_empty() {
+                    kept.extend(schema.iter_names().next());
+                }
+                let kept: Vec<_> = kept
+                    .into_iter()
+                    .map(|n| polars::prelude::col(n.clone()))
+                    .collect();
+                plan = plan.select(kept);
+            }
+            let rows = plan.collect().map_err(engine)?;
             frontier.push((key.clone(), rows));
         }
         Ok(BatchOutput {

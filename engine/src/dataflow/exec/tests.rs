@@ -187,7 +187,9 @@ fn batches_of_a_source_give_the_rows_of_the_whole_source() {
          Split@contoso sink(format: 'json') ~> Streamed
          Split@other sink(format: 'parquet') ~> Gathered
          F aggregate(groupBy(domain), messages = count()) ~> A
-         A sink(format: 'json') ~> Totals";
+         A sink(format: 'json') ~> Totals
+         D aggregate(rows = count()) ~> C
+         C sink(format: 'json') ~> Count";
     let (script, problems) = parse_script(text);
     assert!(problems.is_empty(), "{problems:?}");
     let whole = flow(text, &[("M", messages())]).unwrap();
@@ -216,7 +218,7 @@ fn batches_of_a_source_give_the_rows_of_the_whole_source() {
         gathered.into_iter().map(|(k, v)| (k, concat(v))).collect();
     assert_eq!(
         gathered.keys().collect::<std::collections::BTreeSet<_>>(),
-        ["f", "split@other"]
+        ["d", "f", "split@other"]
             .iter()
             .map(|s| s.to_string())
             .collect::<Vec<_>>()
@@ -229,6 +231,34 @@ fn batches_of_a_source_give_the_rows_of_the_whole_source() {
     assert!(concat(streamed).equals_missing(&whole.sinks["Streamed"]));
     assert!(rest.sinks["Gathered"].equals_missing(&whole.sinks["Gathered"]));
     assert!(rest.sinks["Totals"].equals_missing(&whole.sinks["Totals"]));
+    assert!(rest.sinks["Count"].equals_missing(&whole.sinks["Count"]));
     assert!(!rest.sinks.contains_key("Streamed"));
     assert_eq!(rest.rows_read["M"], 4);
+}
+
+#[test]
+fn size_counts_array_items_and_gives_minus_one_for_null() {
+    let lists: ListChunked = [
+        Some(Series::new("".into(), ["a", "b"])),
+        None,
+        Some(Series::new("".into(), Vec::<&str>::new())),
+    ]
+    .into_iter()
+    .collect();
+    let frame = DataFrame::new(3, vec![lists.with_name("to".into()).into_column()]).unwrap();
+    let out = flow(
+        "source(format: 'json') ~> M
+         M derive(n = size(to)) ~> D
+         D sink(format: 'json') ~> Out",
+        &[("M", frame)],
+    )
+    .unwrap();
+    let n: Vec<Option<i32>> = out.sinks["Out"]
+        .column("n")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(n, [Some(2), Some(-1), Some(0)]);
 }

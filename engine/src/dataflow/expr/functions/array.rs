@@ -4,7 +4,7 @@
 //! A lambda compiles once to a Polars expression over a frame whose columns are the
 //! lambda variables; each array is evaluated as one such frame.
 
-use polars::prelude::{DataFrame, IntoLazy, PlSmallStr, Schema};
+use polars::prelude::{lit, when, DataFrame, DataType, IntoLazy, PlSmallStr, Schema};
 
 use super::arity;
 use super::logical::order;
@@ -62,6 +62,17 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
             "at" => {
                 arity(name, &a, 2, 2, e)?;
                 index(a[0].clone(), a[1].clone(), e)?
+            }
+            // An array column's lengths come from its offsets, without reading its items.
+            "size" if matches!(a.first().map(|x| &x.ty), Some(DfType::Array(_))) => {
+                arity(name, &a, 1, 1, e)?;
+                let x = a[0].expr.clone();
+                Typed::new(
+                    when(x.clone().is_null())
+                        .then(lit(-1i32))
+                        .otherwise(x.list().len().cast(DataType::Int32)),
+                    DfType::Integer,
+                )
             }
             "size" => {
                 arity(name, &a, 1, 1, e)?;
