@@ -19,8 +19,9 @@ use super::io::{LineSource, StreamedSink};
 use crate::copy::CopyFailure;
 
 /// Bytes of whole lines handed to a worker at a time: large enough that the fixed cost of
-/// planning a batch in Polars is small against decoding it, small enough that the chunks in
-/// flight (two per worker) stay a few tens of megabytes.
+/// planning a batch in Polars (about a millisecond) is small against decoding it, small
+/// enough that the chunks in flight (one per worker and one being read) stay a few tens of
+/// megabytes. docs/performance.md has the trade-off measured.
 const CHUNK_BYTES: usize = 8 << 20;
 
 /// The chunk size: `MDFLOW_DATAFLOW_BATCH_BYTES` when set (docs/dataflows.md), else
@@ -81,7 +82,9 @@ pub fn run(
 ) -> Result<Gathered, BatchError> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let stop = AtomicBool::new(false);
-    let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers);
+    // A rendezvous: the reader hands a chunk over only when a worker is free, so the
+    // chunks in memory are one per worker plus the one being read.
+    let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(0);
     let chunk_rx = Mutex::new(chunk_rx);
     let (done_tx, done_rx) = sync_channel::<(u64, Result<Encoded, BatchError>)>(workers * 2);
 

@@ -60,8 +60,10 @@ impl Step<'_> {
         compile(e, scope).map_err(|p| self.invalid(p))
     }
 
-    /// A source: declared `output(...)` columns are cast to their types.
-    pub fn source(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
+    /// A source: timestamps lose their zone, and declared `output(...)` columns are cast
+    /// to their types.
+    pub fn source(&self, frame: LazyFrame) -> Result<LazyFrame, ExecError> {
+        let mut frame = self.naive_timestamps(frame)?;
         let Some(decls) = self.statement.clause("output") else {
             return Ok(frame);
         };
@@ -90,6 +92,29 @@ impl Step<'_> {
             frame
         } else {
             frame.with_columns(casts)
+        })
+    }
+
+    /// Data flow timestamps carry no zone (they are UTC), while decoded sources give
+    /// UTC-zoned columns, which Polars refuses to compare with zone-less literals such as
+    /// `toTimestamp(...)`. The instants are the same, so only the type changes.
+    fn naive_timestamps(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
+        let schema = frame.collect_schema().map_err(|e| self.engine(e))?;
+        let zoned: Vec<PExpr> = schema
+            .iter()
+            .filter_map(|(name, dtype)| match dtype {
+                DataType::Datetime(unit, Some(_)) => Some(
+                    col(name.clone())
+                        .cast(DataType::Int64)
+                        .cast(DataType::Datetime(*unit, None)),
+                ),
+                _ => None,
+            })
+            .collect();
+        Ok(if zoned.is_empty() {
+            frame
+        } else {
+            frame.with_columns(zoned)
         })
     }
 

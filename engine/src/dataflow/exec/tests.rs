@@ -262,3 +262,60 @@ fn size_counts_array_items_and_gives_minus_one_for_null() {
         .collect();
     assert_eq!(n, [Some(2), Some(-1), Some(0)]);
 }
+
+#[test]
+fn zoned_timestamps_from_decoded_sources_compare_with_timestamp_literals() {
+    // The columnar decoder gives UTC-zoned timestamps; data flow timestamps carry no zone.
+    let micros = [1_719_792_000_000_000i64, 1_704_067_200_000_000]; // 2024-07-01, 2024-01-01
+    let t = Series::new("t".into(), micros)
+        .cast(&DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        ))
+        .unwrap();
+    let frame = DataFrame::new(2, vec![t.into_column()]).unwrap();
+    let out = flow(
+        "source(output(t as timestamp)) ~> M
+         M filter(t >= toTimestamp('2024-06-30 00:00:00')) ~> F
+         F derive(y = year(t), later = addDays(t, 1)) ~> D
+         D sink(format: 'json') ~> Out",
+        &[("M", frame.clone())],
+    )
+    .unwrap();
+    assert_eq!(out.sinks["Out"].height(), 1);
+    let undeclared = flow(
+        "source() ~> M
+         M filter(t < toTimestamp('2024-06-30 00:00:00') && t < '2024-06-30T00:00:00Z') ~> F
+         F sink(format: 'json') ~> Out",
+        &[("M", frame)],
+    )
+    .unwrap();
+    assert_eq!(undeclared.sinks["Out"].height(), 1);
+}
+
+#[test]
+fn timestamps_decoded_from_json_compare_with_timestamp_literals() {
+    use mdflow_connectors::catalog::{FieldType, NamedType};
+    let mut decoder = mdflow_connectors::columnar::RowDecoder::from_fields(&[NamedType {
+        name: "t".into(),
+        ty: FieldType::DateTime,
+    }]);
+    decoder
+        .push_lines(
+            "{\"t\": \"2024-07-01T00:00:00Z\"}\n{\"t\": \"2024-01-01T00:00:00Z\"}",
+            1,
+        )
+        .unwrap();
+    let frame = decoder.finish().unwrap();
+    for script in [
+        "source() ~> M
+         M filter(t >= toTimestamp('2024-06-30 00:00:00')) ~> F
+         F sink(format: 'json') ~> Out",
+        "source(output(t as timestamp)) ~> M
+         M filter(t >= toTimestamp('2024-06-30 00:00:00')) ~> F
+         F sink(format: 'json') ~> Out",
+    ] {
+        let out = flow(script, &[("M", frame.clone())]).unwrap();
+        assert_eq!(out.sinks["Out"].height(), 1, "{script}");
+    }
+}
