@@ -20,6 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
 
+pub(crate) use steps::ROW_MARK;
+
 use super::ast::Script;
 use super::expr::Value;
 use super::graph;

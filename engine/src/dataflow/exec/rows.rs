@@ -70,7 +70,7 @@ impl Step<'_> {
             }
             let first = tys.first().cloned().unwrap_or(DfType::Null);
             let ty = match function.as_str() {
-                "rownumber" | "rank" | "denserank" => DfType::Integer,
+                "rownumber" | "rank" | "denserank" | "ntile" => DfType::Integer,
                 "count" => DfType::Long,
                 "cumedist" | "avg" | "mean" => DfType::Double,
                 "sum" if first.is_integral() => DfType::Long,
@@ -316,6 +316,19 @@ fn window_value(
     let range = || (lo..hi).map(|r| arg(0, r)).filter(|v| *v != Value::Null);
     match c.function.as_str() {
         "rownumber" => Value::Int((j - s + 1) as i32),
+        // Buckets as even as they can be, the first `rows % n` one row larger, as Spark's
+        // ntile gives them.
+        "ntile" => {
+            let n = arg(0, j).as_i64().filter(|&n| n > 0).unwrap_or(1) as usize;
+            let (i, rows) = (j - s, e - s);
+            let (base, extra) = (rows / n, rows % n);
+            let bucket = if i < extra * (base + 1) {
+                i / (base + 1)
+            } else {
+                extra + (i - extra * (base + 1)) / base
+            };
+            Value::Int(bucket as i32 + 1)
+        }
         "rank" => {
             let first = (s..=j).find(|&r| order[r] == order[j]).unwrap_or(j);
             Value::Int((first - s + 1) as i32)

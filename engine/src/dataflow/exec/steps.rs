@@ -19,7 +19,7 @@ pub(super) struct Step<'a> {
 
 /// The column an `alterRow` step adds: each row's mark (`insert`, `update`, `delete`,
 /// `upsert`), carried to the sink, which takes it off the rows it writes.
-pub(super) const ROW_MARK: &str = "__mdflow_row_mark";
+pub(crate) const ROW_MARK: &str = "__mdflow_row_mark";
 
 impl Step<'_> {
     pub(super) fn name(&self) -> String {

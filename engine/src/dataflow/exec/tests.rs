@@ -127,19 +127,32 @@ fn unsupported_kinds_name_the_step() {
 }
 
 #[test]
-fn unsupported_window_functions_name_the_step() {
-    let err = flow(
-        "source() ~> M
-         M window(over(puser), asc(size, true), t = nTile(2)) ~> W
-         W sink() ~> Out",
-        &[("M", messages())],
+fn ntile_splits_each_partition_into_even_buckets() {
+    let frame = df!(
+        "p" => ["a", "a", "a", "a", "a", "b", "b"],
+        "v" => [1i32, 2, 3, 4, 5, 1, 2]
     )
-    .unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains("step `W`") && text.contains("nTile"),
-        "{text}"
-    );
+    .unwrap();
+    let out = flow(
+        "source() ~> M
+         M window(over(p), asc(v, true), t = nTile(2), q = nTile(4)) ~> W
+         W sort(asc(p, true), asc(v, true)) ~> S
+         S sink() ~> Out",
+        &[("M", frame)],
+    )
+    .unwrap();
+    let column = |name: &str| -> Vec<Option<i32>> {
+        out.sinks["Out"]
+            .column(name)
+            .unwrap()
+            .i32()
+            .unwrap()
+            .iter()
+            .collect()
+    };
+    // Five rows in two buckets: 3 + 2; in four: 2 + 1 + 1 + 1; two rows in four: 1, 2.
+    assert_eq!(column("t"), [1, 1, 1, 2, 2, 1, 2].map(Some));
+    assert_eq!(column("q"), [1, 1, 2, 3, 4, 1, 2].map(Some));
 }
 
 #[test]
@@ -318,4 +331,55 @@ fn timestamps_decoded_from_json_compare_with_timestamp_literals() {
         let out = flow(script, &[("M", frame.clone())]).unwrap();
         assert_eq!(out.sinks["Out"].height(), 1, "{script}");
     }
+}
+
+#[test]
+fn row_state_functions_read_the_alter_row_mark() {
+    let out = flow(
+        "source(format: 'json') ~> M
+         M derive(before = isInsert()) ~> B
+         B alterRow(deleteIf(size > 30), updateIf(puser == 'u2')) ~> A
+         A derive(ins = isInsert(), upd = isUpdate(), del = isDelete(), ups = isUpsert()) ~> D
+         D sink(format: 'json') ~> Out",
+        &[("M", messages())],
+    )
+    .unwrap();
+    let frame = &out.sinks["Out"];
+    let column = |name: &str| -> Vec<Option<bool>> {
+        frame.column(name).unwrap().bool().unwrap().iter().collect()
+    };
+    assert_eq!(column("before"), [Some(true); 4]);
+    assert_eq!(
+        column("ins"),
+        [Some(true), Some(false), Some(true), Some(false)]
+    );
+    assert_eq!(
+        column("upd"),
+        [Some(false), Some(true), Some(false), Some(false)]
+    );
+    assert_eq!(
+        column("del"),
+        [Some(false), Some(false), Some(false), Some(true)]
+    );
+    assert_eq!(column("ups"), [Some(false); 4]);
+    assert_eq!(
+        out.row_marks["Out"],
+        ["insert", "update", "insert", "delete"]
+    );
+}
+
+#[test]
+fn unsupported_window_functions_name_the_step() {
+    let err = flow(
+        "source() ~> M
+         M window(over(puser), asc(size, true), t = variance(size)) ~> W
+         W sink() ~> Out",
+        &[("M", messages())],
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("step `W`") && text.contains("variance"),
+        "{text}"
+    );
 }

@@ -9,7 +9,10 @@ pub mod logical;
 pub mod math;
 pub mod string;
 
+use polars::prelude::{col, lit};
+
 use super::compile::{compile, CResult, Scope, Typed};
+use super::types::DfType;
 use crate::dataflow::ast::Expr;
 use crate::dataflow::source::Problem;
 
@@ -186,6 +189,11 @@ pub const NAMES: &[&str] = &[
     "intersect",
     "union",
     "flatten",
+    // row state
+    "isInsert",
+    "isUpdate",
+    "isDelete",
+    "isUpsert",
 ];
 
 /// One family's entry point: `None` when it does not know the name.
@@ -194,6 +202,9 @@ type Family = fn(&str, Vec<Typed>, &Expr) -> Option<CResult<Typed>>;
 /// Compiles a call.
 pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Typed> {
     if let Some(r) = array::lambda(name, args, scope, e) {
+        return r;
+    }
+    if let Some(r) = row_state(name, args, scope, e) {
         return r;
     }
     let mut typed = Vec::with_capacity(args.len());
@@ -215,6 +226,33 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
         }
     }
     Err(unknown(name, e))
+}
+
+/// `isInsert()`, `isUpdate()`, `isDelete()`, `isUpsert()`: the mark an `alterRow` step
+/// upstream gave the row. Without one every row is an insert, ADF's default policy. The
+/// optional argument (an input's index, for steps with several) is accepted and ignored:
+/// a row carries one mark.
+fn row_state(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> Option<CResult<Typed>> {
+    let policy = match name.to_ascii_lowercase().as_str() {
+        "isinsert" => "insert",
+        "isupdate" => "update",
+        "isdelete" => "delete",
+        "isupsert" => "upsert",
+        _ => return None,
+    };
+    if args.len() > 1 {
+        return Some(Err(Problem::new(
+            e.span,
+            format!("`{name}` takes at most one argument (an input's index)"),
+        )));
+    }
+    let mark = crate::dataflow::exec::ROW_MARK;
+    let expr = if scope.schema.get(mark).is_some() {
+        col(mark).eq(lit(policy)).fill_null(lit(false))
+    } else {
+        lit(policy == "insert")
+    };
+    Some(Ok(Typed::new(expr, DfType::Boolean)))
 }
 
 fn unknown(name: &str, e: &Expr) -> Problem {
