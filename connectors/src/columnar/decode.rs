@@ -18,6 +18,7 @@ use polars_arrow::offset::OffsetsBuffer;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::check::parse_datetime;
+use super::scan::{skip_string, skip_value, skip_whitespace};
 use crate::catalog::{FieldType, NamedType, Table};
 
 /// A line that does not fit the table's schema, or a projection naming unknown columns.
@@ -129,6 +130,30 @@ impl RowDecoder {
         Ok(())
     }
 
+    /// Decodes every JSON object of `bytes` (JSON Lines, or objects separated by any
+    /// whitespace). Requested keys decode as in [`RowDecoder::push_line`]; the others are
+    /// skipped by their structure alone (`scan`), finding the end of a long string with
+    /// `memchr`, so that leaving out message bodies saves reading them too. Lines are
+    /// numbered from 1 for messages. After an error the decoder must be discarded.
+    pub fn push_json_lines(&mut self, bytes: &[u8]) -> Result<usize, DecodeError> {
+        let (mut at, mut line, mut count) = (0, 1, 0);
+        loop {
+            while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
+                line += usize::from(bytes[at] == b'\n');
+                at += 1;
+            }
+            if at == bytes.len() {
+                return Ok(count);
+            }
+            at = self
+                .root
+                .fill_bytes(bytes, at)
+                .map_err(|message| DecodeError::BadRow { line, message })?;
+            self.rows += 1;
+            count += 1;
+        }
+    }
+
     /// Hands over the decoded rows as a frame and starts empty again.
     pub fn finish(&mut self) -> Result<DataFrame, DecodeError> {
         let rows = std::mem::take(&mut self.rows);
@@ -169,9 +194,7 @@ struct ListBuilder {
 struct StructBuilder {
     names: Vec<String>,
     index: HashMap<String, usize>,
-    /// The keys of the last object, by position, with their fields: rows of one table put
-    /// their keys in the same order, so a key is mostly found by one comparison here
-    /// instead of hashing it.
+    /// The keys of the last object, by position, with their fields (see `find_slot`).
     recent: Vec<(String, Option<usize>)>,
     fields: Vec<Builder>,
     seen: Vec<bool>,
@@ -326,6 +349,111 @@ impl StructBuilder {
     }
 }
 
+impl StructBuilder {
+    /// Decodes the object starting at `at` (a `{`), returning the offset after it. Keys
+    /// this struct does not have are skipped by their structure alone.
+    fn fill_bytes(&mut self, bytes: &[u8], at: usize) -> Result<usize, String> {
+        let column = |i: usize| i - at + 1;
+        let expected = |i: usize, what: &str| format!("column {}: expected {what}", column(i));
+        if bytes.get(at) != Some(&b'{') {
+            return Err(expected(at, "a JSON object"));
+        }
+        self.seen.fill(false);
+        let mut i = skip_whitespace(bytes, at + 1);
+        let mut position = 0;
+        if bytes.get(i) == Some(&b'}') {
+            i += 1;
+        } else {
+            loop {
+                if bytes.get(i) != Some(&b'"') {
+                    return Err(expected(i, "a key in quotes"));
+                }
+                let (key_end, escaped) =
+                    skip_string(bytes, i).map_err(|e| expected(e.at, e.expected))?;
+                let raw = &bytes[i + 1..key_end - 1];
+                let slot = match self.recent.get(position) {
+                    // The same bytes as the last row's key here: no need to check them.
+                    Some((known, slot)) if !escaped && known.as_bytes() == raw => *slot,
+                    _ => {
+                        let unescaped: String;
+                        let key = if escaped {
+                            unescaped = serde_json::from_slice(&bytes[i..key_end])
+                                .map_err(|e| format!("column {}: {e}", column(i)))?;
+                            unescaped.as_str()
+                        } else {
+                            std::str::from_utf8(raw)
+                                .map_err(|e| format!("column {}: {e}", column(i)))?
+                        };
+                        find_slot(&self.index, &mut self.recent, position, key)
+                    }
+                };
+                position += 1;
+                i = skip_whitespace(bytes, key_end);
+                if bytes.get(i) != Some(&b':') {
+                    return Err(expected(i, "`:` after the key"));
+                }
+                i = skip_whitespace(bytes, i + 1);
+                let end = skip_value(bytes, i).map_err(|e| expected(e.at, e.expected))?;
+                match slot {
+                    // A repeated key keeps its first value, as in `fill`.
+                    Some(s) if !self.seen[s] => {
+                        self.seen[s] = true;
+                        let mut de = serde_json::Deserializer::from_slice(&bytes[i..end]);
+                        ValueSeed(&mut self.fields[s])
+                            .deserialize(&mut de)
+                            .and_then(|()| de.end())
+                            .map_err(|e| format!("column {}: {e}", column(i)))?;
+                    }
+                    _ => {}
+                }
+                i = skip_whitespace(bytes, end);
+                match bytes.get(i) {
+                    Some(b',') => i = skip_whitespace(bytes, i + 1),
+                    Some(b'}') => {
+                        i += 1;
+                        break;
+                    }
+                    _ => return Err(expected(i, "`,` or `}`")),
+                }
+            }
+        }
+        for (field, seen) in self.fields.iter_mut().zip(&self.seen) {
+            if !seen {
+                field.push_null();
+            }
+        }
+        self.validity.push(true);
+        self.len += 1;
+        Ok(i)
+    }
+}
+
+/// The field of `key`, trying first the key the last object had at `position`: rows of
+/// one table put their keys in the same order, so a key is mostly found by one
+/// comparison instead of hashing it.
+fn find_slot(
+    index: &HashMap<String, usize>,
+    recent: &mut Vec<(String, Option<usize>)>,
+    position: usize,
+    key: &str,
+) -> Option<usize> {
+    if let Some((known, slot)) = recent.get(position) {
+        if known == key {
+            return *slot;
+        }
+    }
+    let slot = index.get(key).copied();
+    if let Some(entry) = recent.get_mut(position) {
+        entry.0.clear();
+        entry.0.push_str(key);
+        entry.1 = slot;
+    } else if recent.len() == position {
+        // The first object, or one longer than the last.
+        recent.push((key.to_owned(), slot));
+    }
+    slot
+}
+
 /// Finds a key's field without allocating the key, trying first the key the last object
 /// had at the same position.
 struct KeyLookup<'a> {
@@ -350,21 +478,7 @@ impl<'de> Visitor<'de> for KeyLookup<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        if let Some((known, slot)) = self.recent.get(self.position) {
-            if known == key {
-                return Ok(*slot);
-            }
-        }
-        let slot = self.index.get(key).copied();
-        if let Some(entry) = self.recent.get_mut(self.position) {
-            entry.0.clear();
-            entry.0.push_str(key);
-            entry.1 = slot;
-        } else if self.recent.len() == self.position {
-            // The first object, or one longer than the last.
-            self.recent.push((key.to_owned(), slot));
-        }
-        Ok(slot)
+        Ok(find_slot(self.index, self.recent, self.position, key))
     }
 }
 

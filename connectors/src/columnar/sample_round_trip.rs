@@ -94,3 +94,61 @@ fn every_published_row_round_trips() {
         }
     }
 }
+
+#[test]
+fn scanning_whole_lines_decodes_what_walking_each_line_decodes() {
+    let catalog = Catalog::builtin();
+    for (table_name, path) in samples() {
+        let table = catalog.table(&table_name).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let input = text::decode(&bytes).unwrap();
+        // Every column, then every other column, so that skipping meets every shape.
+        let every_other: Vec<String> = table
+            .columns
+            .iter()
+            .step_by(2)
+            .map(|c| c.name.clone())
+            .collect();
+        for projection in [None, Some(every_other.as_slice())] {
+            let mut walked = RowDecoder::new(table, projection).unwrap();
+            walked.push_lines(&input, 1).unwrap();
+            let mut scanned = RowDecoder::new(table, projection).unwrap();
+            let rows = scanned.push_json_lines(input.as_bytes()).unwrap();
+            let (walked, scanned) = (walked.finish().unwrap(), scanned.finish().unwrap());
+            assert_eq!(rows, walked.height(), "{table_name}");
+            assert!(walked.equals_missing(&scanned), "{table_name}");
+        }
+    }
+}
+
+#[test]
+fn scanning_reports_the_line_and_column_of_a_broken_row() {
+    let table = Catalog::builtin()
+        .table("BasicDataSet_v0.User_v1")
+        .unwrap()
+        .clone();
+    let mut decoder = RowDecoder::new(&table, Some(&["id".to_owned()])).unwrap();
+    let err = decoder
+        .push_json_lines(b"{\"id\": \"a\"}\n\n{\"id\": \"b\", \"skipped\": [1, 2}\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("line 3: column 29: expected the bracket"),
+        "{err}"
+    );
+    let mut decoder = RowDecoder::new(&table, Some(&["id".to_owned()])).unwrap();
+    let err = decoder
+        .push_json_lines(b"{\"id\": 12}")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("line 1: column 8: "), "{err}");
+    let mut decoder = RowDecoder::new(&table, None).unwrap();
+    assert_eq!(
+        decoder
+            .push_json_lines(b"{\"i\\u0064\": \"x\"} {}")
+            .unwrap(),
+        2
+    );
+    let frame = decoder.finish().unwrap();
+    assert_eq!(frame.column("id").unwrap().str().unwrap().get(0), Some("x"));
+}
