@@ -25,19 +25,18 @@ struct Bench {
 impl Bench {
     /// The benchmark factory over a generated one-year extract of 10 mailboxes.
     fn new() -> Bench {
+        Bench::of(10, 20)
+    }
+
+    /// The benchmark factory over `users` mailboxes of `messages` messages each.
+    fn of(users: u32, messages: u32) -> Bench {
         let dir = tempfile::tempdir().unwrap();
         let factory = dir.path().join("factory");
         copy_tree(&root().join("benches/compare/factory"), &factory);
         let tenant = factory.join("lake/tenant");
         let out = Command::new(env!("CARGO_BIN_EXE_mdflow"))
-            .args([
-                "tenant",
-                "generate",
-                "--users",
-                "10",
-                "--messages-per-user",
-                "20",
-            ])
+            .args(["tenant", "generate", "--users", &users.to_string()])
+            .args(["--messages-per-user", &messages.to_string()])
             .args(["--seed", "1", "--from", "2024-01-01", "--to", "2024-12-31"])
             .args(["--tables", "Message_v1,User_v1", "--out"])
             .arg(&tenant)
@@ -132,6 +131,15 @@ fn row_local_flow_streams_every_batch_in_source_order() {
         batched,
         "one batch or many, the same file"
     );
+}
+
+#[test]
+fn lines_longer_than_a_batch_are_read_whole() {
+    // A row is about 9 kB: every batch of 1,000 bytes ends inside one.
+    let bench = Bench::of(2, 4);
+    let expected = expected_r1(&bench.messages());
+    assert!(!expected.is_empty());
+    assert_eq!(bench.run("R1", Some("1000")), expected);
 }
 
 #[test]

@@ -1,9 +1,9 @@
-//! Batch-by-batch execution of one JSON Lines source: a reader cuts the source's files into
-//! chunks of whole lines, workers (one per core) decode each chunk schema-first and run the
-//! flow's row-local region on it ([`Batched::run_batch`]), and the calling thread puts the
-//! results back in input order, appending streamed sinks' rows to their files and gathering
-//! the streams that feed blocking steps. Memory holds a few chunks in flight, not the
-//! source, so a flow of row-local steps runs in memory that does not follow its input.
+//! Batch-by-batch execution of one JSON Lines source: workers (one per core) take turns
+//! cutting the next chunk of whole lines from the source's files, decode it schema-first
+//! and run the flow's row-local region on it ([`Batched::run_batch`]); the calling thread
+//! puts the results back in input order, appending streamed sinks' rows to their files and
+//! gathering the streams that feed blocking steps. Memory holds one chunk per worker, not
+//! the source, so a flow of row-local steps runs in memory that does not follow its input.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -20,8 +20,8 @@ use crate::copy::CopyFailure;
 
 /// Bytes of whole lines handed to a worker at a time: large enough that the fixed cost of
 /// planning a batch in Polars (about a millisecond) is small against decoding it, small
-/// enough that the chunks in flight (one per worker and one being read) stay a few tens of
-/// megabytes. docs/performance.md has the trade-off measured.
+/// enough that the chunks in memory (one per worker) stay a few tens of megabytes.
+/// docs/performance.md has the trade-off measured.
 const CHUNK_BYTES: usize = 8 << 20;
 
 /// The chunk size: `MDFLOW_DATAFLOW_BATCH_BYTES` when set (docs/dataflows.md), else
@@ -82,18 +82,16 @@ pub fn run(
 ) -> Result<Gathered, BatchError> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let stop = AtomicBool::new(false);
-    // A rendezvous: the reader hands a chunk over only when a worker is free, so the
-    // chunks in memory are one per worker plus the one being read.
-    let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(0);
-    let chunk_rx = Mutex::new(chunk_rx);
+    // Workers take turns reading the next chunk, so one reads while the others decode and
+    // the chunks in memory are one per worker.
+    let reader = Mutex::new(ChunkReader::new(source));
     let (done_tx, done_rx) = sync_channel::<(u64, Result<Encoded, BatchError>)>(workers * 2);
 
     std::thread::scope(|scope| {
-        let reader = scope.spawn(|| read_chunks(source, chunk_tx, &stop));
         for _ in 0..workers {
             let done_tx = done_tx.clone();
-            let (chunk_rx, stop) = (&chunk_rx, &stop);
-            scope.spawn(move || work(batched, &source.fields, chunk_rx, done_tx, stop));
+            let (reader, stop) = (&reader, &stop);
+            scope.spawn(move || work(batched, &source.fields, reader, done_tx, stop));
         }
         drop(done_tx);
         let mut gathered = Gathered::default();
@@ -101,14 +99,7 @@ pub fn run(
         let outcome = collect(done_rx, &stop, |batch| {
             apply(batch, sinks, &mut gathered, &mut frontier)
         });
-        let read = reader.join().unwrap_or_else(|_| {
-            Err(BatchError::Io(CopyFailure::new(
-                "SystemErrorReaderFailed",
-                "the source reader stopped unexpectedly",
-            )))
-        });
         let batches = outcome?;
-        read?;
         if batches == 0 {
             // No rows: one empty batch gives the streams their columns.
             let empty = RowDecoder::from_fields(&source.fields)
@@ -203,66 +194,106 @@ fn engine_error(step: &str, e: impl ToString) -> ExecError {
     }
 }
 
-/// Reads every file in chunks of whole lines. A file that starts with `[` is a JSON
-/// array, which this reader does not split.
-fn read_chunks(
-    source: &LineSource,
-    chunks: SyncSender<Chunk>,
-    stop: &AtomicBool,
-) -> Result<(), BatchError> {
-    let mut seq = 0u64;
-    let size = chunk_bytes();
-    for file in &source.files {
-        let path: std::sync::Arc<str> = file.path.as_str().into();
-        let mut input = source.open(&file.path).map_err(BatchError::Io)?;
-        let mut carry: Vec<u8> = Vec::new();
-        let mut offset = 0u64;
-        let mut first_chunk = true;
+/// The source's files in chunks of whole lines, one after another. A file that starts
+/// with `[` is a JSON array, which this reader does not split.
+struct ChunkReader<'a> {
+    source: &'a LineSource,
+    size: usize,
+    next_file: usize,
+    open: Option<OpenFile>,
+    seq: u64,
+}
+
+struct OpenFile {
+    path: std::sync::Arc<str>,
+    input: Box<dyn Read + Send>,
+    /// Bytes read after the last complete line.
+    carry: Vec<u8>,
+    offset: u64,
+    first_chunk: bool,
+}
+
+impl<'a> ChunkReader<'a> {
+    fn new(source: &'a LineSource) -> Self {
+        ChunkReader {
+            source,
+            size: chunk_bytes(),
+            next_file: 0,
+            open: None,
+            seq: 0,
+        }
+    }
+
+    /// The next chunk, or `None` when every file is read. `recycled` is the buffer of a
+    /// chunk that was decoded: reusing it spares the allocator and the kernel mapping and
+    /// zeroing fresh pages for every chunk.
+    fn next(&mut self, mut recycled: Option<Vec<u8>>) -> Result<Option<Chunk>, BatchError> {
         loop {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-            let mut buf = std::mem::take(&mut carry);
-            let at_end = fill(&mut input, &mut buf, size)
-                .map_err(|e| BatchError::Io(unreadable(&path, e)))?;
-            if first_chunk {
-                first_chunk = false;
-                if buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-                    return Err(BatchError::NotLines(format!(
-                        "{path} is a JSON array, not JSON Lines"
-                    )));
+            let file = match &mut self.open {
+                Some(file) => file,
+                None => {
+                    let Some(f) = self.source.files.get(self.next_file) else {
+                        return Ok(None);
+                    };
+                    self.next_file += 1;
+                    self.open.insert(OpenFile {
+                        path: f.path.as_str().into(),
+                        input: self.source.open(&f.path).map_err(BatchError::Io)?,
+                        carry: Vec::new(),
+                        offset: 0,
+                        first_chunk: true,
+                    })
                 }
+            };
+            let mut buf = recycled.take().unwrap_or_default();
+            buf.clear();
+            buf.extend_from_slice(&file.carry);
+            file.carry.clear();
+            // A line longer than a chunk doubles what is read, rather than adding to it.
+            let want = self.size.max(2 * buf.len());
+            let at_end = fill(&mut file.input, &mut buf, want)
+                .map_err(|e| BatchError::Io(unreadable(&file.path, e)))?;
+            if std::mem::take(&mut file.first_chunk)
+                && buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+            {
+                return Err(BatchError::NotLines(format!(
+                    "{} is a JSON array, not JSON Lines",
+                    file.path
+                )));
             }
             if !at_end {
                 // Whatever follows the last newline belongs to the next chunk.
                 match buf.iter().rposition(|&b| b == b'\n') {
-                    Some(end) => carry = buf.split_off(end + 1),
+                    Some(end) => {
+                        file.carry.extend_from_slice(&buf[end + 1..]);
+                        buf.truncate(end + 1);
+                    }
+                    // A line longer than a chunk: read on.
                     None => {
-                        carry = buf;
+                        file.carry = buf;
                         continue;
                     }
                 }
             }
-            if !buf.is_empty() {
-                let len = buf.len() as u64;
-                let chunk = Chunk {
-                    seq,
-                    path: path.clone(),
-                    offset,
-                    bytes: buf,
-                };
-                seq += 1;
-                offset += len;
-                if chunks.send(chunk).is_err() {
-                    return Ok(());
-                }
-            }
+            let len = buf.len() as u64;
+            let chunk = Chunk {
+                seq: self.seq,
+                path: file.path.clone(),
+                offset: file.offset,
+                bytes: buf,
+            };
+            file.offset += len;
             if at_end {
-                break;
+                self.open = None;
             }
+            // An empty file, or one whose last line ended where the last chunk did.
+            if chunk.bytes.is_empty() {
+                continue;
+            }
+            self.seq += 1;
+            return Ok(Some(chunk));
         }
     }
-    Ok(())
 }
 
 /// Reads until `buf` holds at least `size` bytes or the input ends; true at the end.
@@ -286,23 +317,37 @@ fn unreadable(path: &str, e: impl std::fmt::Display) -> CopyFailure {
     CopyFailure::new("UserErrorSourceNotReadable", format!("{path}: {e}"))
 }
 
-/// A worker: decodes chunks and runs the region on them until the reader is done.
+/// A worker: reads a chunk when it is its turn, decodes it and runs the region on it,
+/// until the files are read or a batch failed.
 fn work(
     batched: &Batched<'_>,
     fields: &[mdflow_connectors::catalog::NamedType],
-    chunks: &Mutex<Receiver<Chunk>>,
+    reader: &Mutex<ChunkReader<'_>>,
     done: SyncSender<(u64, Result<Encoded, BatchError>)>,
     stop: &AtomicBool,
 ) {
     let mut decoder = RowDecoder::from_fields(fields);
-    loop {
-        let next = chunks.lock().map(|rx| rx.recv());
-        let Ok(Ok(chunk)) = next else { return };
-        if stop.load(Ordering::Relaxed) {
-            continue;
-        }
+    let mut spare = None;
+    while !stop.load(Ordering::Relaxed) {
+        let next = match reader.lock() {
+            Ok(mut reader) => reader.next(spare.take()),
+            Err(_) => return,
+        };
+        let chunk = match next {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return,
+            Err(e) => {
+                // After every batch, whatever their order.
+                let _ = done.send((u64::MAX, Err(e)));
+                return;
+            }
+        };
         let seq = chunk.seq;
         let result = decode(&mut decoder, chunk)
+            .map(|(frame, buffer)| {
+                spare = Some(buffer);
+                frame
+            })
             .and_then(|frame| batched.run_batch(frame).map_err(BatchError::Exec))
             .and_then(encode);
         if result.is_err() {
@@ -315,7 +360,8 @@ fn work(
     }
 }
 
-fn decode(decoder: &mut RowDecoder, chunk: Chunk) -> Result<DataFrame, BatchError> {
+/// The chunk's rows, and its buffer for the next chunk.
+fn decode(decoder: &mut RowDecoder, chunk: Chunk) -> Result<(DataFrame, Vec<u8>), BatchError> {
     // Bytes, not text: keys the source does not declare are skipped undecoded, and the
     // values it does declare are checked as UTF-8 when they are decoded.
     decoder.push_json_lines(&chunk.bytes).map_err(|e| {
@@ -326,10 +372,10 @@ fn decode(decoder: &mut RowDecoder, chunk: Chunk) -> Result<DataFrame, BatchErro
             chunk.offset
         ))
     })?;
-    drop(chunk.bytes);
-    decoder
+    let frame = decoder
         .finish()
-        .map_err(|e| BatchError::NotLines(format!("{}: {e}", chunk.path)))
+        .map_err(|e| BatchError::NotLines(format!("{}: {e}", chunk.path)))?;
+    Ok((frame, chunk.bytes))
 }
 
 /// Encodes the batch's streamed sinks as JSON Lines, on the worker, so that the thread
