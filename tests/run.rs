@@ -205,3 +205,20 @@ fn a_killed_run_publishes_nothing() {
         published.display()
     );
 }
+
+#[test]
+fn parallel_copies_sets_how_many_mailboxes_are_extracted_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let factory = quickstart_copy(dir.path(), 40, 10);
+    let expected = expected_finance_march(dir.path(), 40, 10);
+    let pipeline = factory.join("pipeline/CopyDepartmentMail.json");
+    let mut json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&pipeline).unwrap()).unwrap();
+    json["properties"]["activities"][0]["typeProperties"]["parallelCopies"] = 3.into();
+    std::fs::write(&pipeline, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+
+    let result = run_json(&factory, &[]);
+    let output = &result["activities"][0]["output"];
+    assert_eq!(output["usedParallelCopies"], 3, "{result}");
+    assert_eq!(output["rowsCopied"], expected as u64, "{result}");
+}

@@ -231,9 +231,13 @@ pub fn run_copy_with(
         .map_or(0, |n| n + 1);
 
     let layout_array = plan.sink.file_pattern == FilePattern::ArrayOfObjects;
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
+    // A synthetic tenant is CPU-bound: one worker per core. A Graph tenant waits on the
+    // network, and `parallelCopies` lets it keep more requests in flight.
+    let workers = plan.parallel_copies.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 8)
+    });
     let workers = workers.min(owners.len().max(1));
     let stop = AtomicBool::new(false);
     let data_read = AtomicU64::new(0);

@@ -99,6 +99,7 @@ pub fn extract(
             compression: String::new(),
             encoding: String::new(),
         },
+        parallel_copies: None,
     };
     let backend = connect_tenant(tenant)?;
     let owners = scope_owners(&plan, table, backend.as_ref())?;

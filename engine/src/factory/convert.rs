@@ -403,7 +403,11 @@ impl Converter<'_> {
             ),
             other => CopySink::Other(other.to_owned(), sink_value.clone()),
         };
-        Some(CopyActivity { source, sink })
+        Some(CopyActivity {
+            source,
+            sink,
+            parallel_copies: tp.get("parallelCopies").cloned(),
+        })
     }
 
     pub(crate) fn dataflow(&mut self, props: &Value) -> DataFlow {

@@ -87,6 +87,9 @@ pub struct CopyActivity {
     pub source: CopySource,
     /// Where rows go.
     pub sink: CopySink,
+    /// `parallelCopies`: how many mailboxes are extracted at once (a number or an
+    /// expression); the machine's cores, at most eight, when absent.
+    pub parallel_copies: Option<super::model::Dynamic>,
 }
 
 /// A copy source.

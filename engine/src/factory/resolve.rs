@@ -26,6 +26,8 @@ pub struct CopyPlan {
     pub tenant: TenantConnection,
     /// Where to.
     pub sink: LakeTarget,
+    /// Mailboxes extracted at once, from `parallelCopies`; `None` for the default.
+    pub parallel_copies: Option<usize>,
 }
 
 /// The extraction a copy source asks for; source properties win over the dataset's legacy
@@ -163,6 +165,26 @@ pub struct LakeTarget {
     pub encoding: String,
 }
 
+/// The most mailboxes a copy extracts at once, as ADF's own limit on `parallelCopies`.
+pub const MAX_PARALLEL_COPIES: usize = 256;
+
+/// How to write `parallelCopies`, for diagnostics.
+pub(crate) const PARALLEL_COPIES_FIX: &str = "give the number of mailboxes to extract at \
+     once, or leave it out for one per core (at most eight)";
+
+/// An evaluated `parallelCopies` as a count, or what is wrong with it.
+pub(crate) fn parallel_copies(v: &Value) -> Result<usize, String> {
+    let n = match v {
+        Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    n.filter(|n| (1..=MAX_PARALLEL_COPIES).contains(n))
+        .ok_or_else(|| {
+            format!("parallelCopies is {v}, not a whole number from 1 to {MAX_PARALLEL_COPIES}")
+        })
+}
+
 /// Resolves one Copy activity (Office 365 to a JSON lake sink) of a pipeline. `ctx`
 /// carries the run's parameters; parameters it lacks take their default values.
 pub fn resolve_copy(
@@ -251,11 +273,21 @@ pub fn resolve_copy(
     let (sink_ds, sink_ctx) = r.dataset(output, &pctx)?;
     let (sink_ls, sink_lctx) = r.linked_service(sink_ds, &sink_ctx)?;
     let sink = r.lake_target(copy, sink_ds, &sink_ctx, sink_ls, &sink_lctx)?;
+    let parallel_copies = match &copy.parallel_copies {
+        None => None,
+        Some(v) => {
+            let at = "/typeProperties/parallelCopies";
+            let value = evaluate(v, &pctx)
+                .map_err(|e| fail(at, e.to_string(), "correct the expression"))?;
+            Some(parallel_copies(&value).map_err(|m| fail(at, m, PARALLEL_COPIES_FIX))?)
+        }
+    };
     Ok(CopyPlan {
         activity: a.name.clone(),
         source,
         tenant,
         sink,
+        parallel_copies,
     })
 }
 

@@ -13,7 +13,9 @@ use super::show;
 use crate::diagnostic::Diagnostic;
 use crate::expr::{evaluate, parse_timestamp, ExprContext};
 use crate::factory::pipeline::{CopyActivity, Office365Source};
-use crate::factory::resolve::{bind, column_names, pipeline_context};
+use crate::factory::resolve::{
+    bind, column_names, parallel_copies, pipeline_context, PARALLEL_COPIES_FIX,
+};
 use crate::factory::{Activity, CopySource, DatasetKind, Factory, Pipeline, Resource};
 
 mod chained;
@@ -69,6 +71,20 @@ pub(super) fn check(
         file,
         pointer: format!("{}/typeProperties/source{key}", activity.pointer),
     };
+
+    if let Some(v) = &copy.parallel_copies {
+        let given = Property {
+            value: v,
+            at: At {
+                file,
+                pointer: format!("{}/typeProperties/parallelCopies", activity.pointer),
+            },
+            ctx: Some(&pctx),
+        };
+        if let Some(Err(message)) = given.evaluated().as_ref().map(parallel_copies) {
+            out.push(given.at.error(message, PARALLEL_COPIES_FIX));
+        }
+    }
 
     // The input dataset and the context its expressions see.
     let Some(input) = activity.inputs.first() else {
