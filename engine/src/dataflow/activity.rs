@@ -282,21 +282,38 @@ fn source_dataset(
     b: &Bound<'_>,
     s: &Statement,
 ) -> Result<ResolvedDataset, CopyFailure> {
-    let step = s.output.name.text.as_str();
-    let found = binding(&b.flow, "sources", step)
+    step_dataset(
+        factory,
+        b,
+        "source",
+        &s.output.name.text,
+        "mdflow reads dataset sources and the Office 365 inline source",
+    )
+}
+
+/// The dataset bound to a step through the resource's `sources` or `sinks` entry of its
+/// name, with the activity's `datasetParameters` for it. `role` is `source` or `sink`.
+fn step_dataset(
+    factory: &Factory,
+    b: &Bound<'_>,
+    role: &str,
+    step: &str,
+    supported: &str,
+) -> Result<ResolvedDataset, CopyFailure> {
+    let found = binding(&b.flow, &format!("{role}s"), step)
         .filter(|b| b.get("dataset").is_some())
         .ok_or_else(|| {
             CopyFailure::new(
                 "UserErrorNotSupported",
                 format!(
-                    "source `{step}` has no dataset in the data flow's sources; mdflow reads \
-                     dataset sources and the Office 365 inline source (docs/dataflows.md)"
+                    "{role} `{step}` has no dataset in the data flow's {role}s; {supported} \
+                     (docs/dataflows.md)"
                 ),
             )
         })?;
     let reference = dataset_reference(found, &b.dataset_parameters, step)?;
     resolve_dataset(factory, &b.pipeline, &reference, &b.pctx)
-        .map_err(|d| invalid(format!("source `{step}`: {}: {}", d.message, d.fix)))
+        .map_err(|d| invalid(format!("{role} `{step}`: {}: {}", d.message, d.fix)))
 }
 
 /// Reads every source of a bound flow into frames, except `skip` (read batch by batch).
@@ -606,20 +623,13 @@ pub fn run_dataflow_activity(
             continue;
         }
         let step = s.output.name.text.as_str();
-        let found = binding(&b.flow, "sinks", step)
-            .filter(|b| b.get("dataset").is_some())
-            .ok_or_else(|| {
-                CopyFailure::new(
-                    "UserErrorNotSupported",
-                    format!(
-                        "sink `{step}` has no dataset in the data flow's sinks; mdflow writes \
-                         Json, Parquet and DelimitedText datasets (docs/dataflows.md)"
-                    ),
-                )
-            })?;
-        let reference = dataset_reference(found, &b.dataset_parameters, step)?;
-        let ds = resolve_dataset(factory, &b.pipeline, &reference, &b.pctx)
-            .map_err(|d| invalid(format!("sink `{step}`: {}: {}", d.message, d.fix)))?;
+        let ds = step_dataset(
+            factory,
+            &b,
+            "sink",
+            step,
+            "mdflow writes Json, Parquet and DelimitedText datasets",
+        )?;
         io::FileKind::of(&ds)?;
         sink_datasets.insert(step.to_owned(), ds);
     }

@@ -110,6 +110,29 @@ fn field_type(t: &DfType) -> FieldType {
     }
 }
 
+/// A dataset's lake, its committed files, and how their text is stored.
+struct Committed {
+    lake: Box<dyn LakeStore>,
+    files: Vec<mdflow_connectors::lake::PublishedFile>,
+    codec: Compression,
+    encoding: TextEncoding,
+}
+
+fn committed(ds: &ResolvedDataset) -> Result<Committed, CopyFailure> {
+    let lake = lake_of(ds)?;
+    let (codec, encoding) = file_format(ds)?;
+    let loc = location(ds);
+    let files = lake
+        .list(&loc)
+        .map_err(|e| unreadable(&loc.folder_path(), e))?;
+    Ok(Committed {
+        lake,
+        files,
+        codec,
+        encoding,
+    })
+}
+
 /// Every committed file of a dataset, read into one frame. `declared` is the source step's
 /// `output(...)`: JSON is then decoded schema-first into only those columns (see
 /// [`read_json_declared`]); without it JSON columns are inferred from every row.
@@ -119,12 +142,12 @@ pub fn read_dataset(
     declared: Option<&[NamedType]>,
 ) -> Result<DataFrame, CopyFailure> {
     let kind = FileKind::of(ds)?;
-    let lake = lake_of(ds)?;
-    let (codec, encoding) = file_format(ds)?;
-    let loc = location(ds);
-    let files = lake
-        .list(&loc)
-        .map_err(|e| unreadable(&loc.folder_path(), e))?;
+    let Committed {
+        lake,
+        files,
+        codec,
+        encoding,
+    } = committed(ds)?;
     match kind {
         FileKind::Json => match declared {
             Some(fields) => {
@@ -197,12 +220,12 @@ impl LineSource {
         let (Some(fields), FileKind::Json) = (declared, FileKind::of(ds)?) else {
             return Ok(None);
         };
-        let lake = lake_of(ds)?;
-        let (codec, encoding) = file_format(ds)?;
-        let loc = location(ds);
-        let files = lake
-            .list(&loc)
-            .map_err(|e| unreadable(&loc.folder_path(), e))?;
+        let Committed {
+            lake,
+            files,
+            codec,
+            encoding,
+        } = committed(ds)?;
         Ok(Some(LineSource {
             lake,
             files,
