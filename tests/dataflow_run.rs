@@ -324,6 +324,113 @@ fn lake_sources_and_sinks_round_trip_json_parquet_and_delimited_text() {
     );
 }
 
+/// A flow that runs a `Flowlet` resource and looks rows up in a cache sink, through the
+/// binary: the flowlet's steps run in place, the lookup sees every cached row, and the
+/// cache writes no dataset.
+#[test]
+fn flowlets_and_cache_lookups_run_inside_a_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("factory");
+    put(&f, "mdflow.json", json!({"consent": {"enabled": false}}));
+    put(
+        &f,
+        "linkedService/Lake.json",
+        json!({"name": "Lake", "properties": {
+        "type": "AzureBlobFS", "typeProperties": {"url": "file:./lake"}}}),
+    );
+    for (folder, text) in [
+        (
+            "mail",
+            "{\"sender\":\"Ann@Contoso.com\",\"size\":5,\"puser\":\"u1\"}\n\
+             {\"sender\":\"bo@fabrikam.com\",\"size\":25,\"puser\":\"u2\"}\n\
+             {\"sender\":\"cy@contoso.com\",\"size\":40,\"puser\":\"u9\"}\n",
+        ),
+        (
+            "users",
+            "{\"uid\":\"u1\",\"department\":\"Finance\"}\n\
+             {\"uid\":\"u2\",\"department\":\"Legal\"}\n",
+        ),
+    ] {
+        let at = f.join("lake/data").join(folder);
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(at.join("part-00000.json"), text).unwrap();
+    }
+    for (name, folder) in [("Mail", "mail"), ("Users", "users"), ("Report", "report")] {
+        put(
+            &f,
+            &format!("dataset/{name}.json"),
+            file_dataset(name, "Json", folder, json!({})),
+        );
+    }
+    put(
+        &f,
+        "dataflow/Domains.json",
+        json!({"name": "Domains", "properties": {"type": "Flowlet", "typeProperties": {
+            "scriptLines": [
+                "parameters{ smallest as integer (10) }",
+                "input(output(sender as string, size as long, puser as string)) ~> Rows",
+                "Rows derive(domain = lower(substringIndex(sender, '@', -1))) ~> D",
+                "D filter(size >= $smallest) ~> F",
+                "F output() ~> Kept"]}}}),
+    );
+    put(
+        &f,
+        "dataflow/Report.json",
+        json!({"name": "Report", "properties": {"type": "MappingDataFlow", "typeProperties": {
+            "sources": [
+                {"name": "M", "dataset": {"referenceName": "Mail", "type": "DatasetReference"}},
+                {"name": "U", "dataset": {"referenceName": "Users", "type": "DatasetReference"}}],
+            "sinks": [
+                {"name": "Out", "dataset": {"referenceName": "Report", "type": "DatasetReference"}}],
+            "scriptLines": [
+                "source(output(sender as string, size as long, puser as string)) ~> M",
+                "source(output(uid as string, department as string)) ~> U",
+                "U sink(store: 'cache', format: 'inline', keys: ['uid']) ~> Depts",
+                "M flowlet(name: 'Domains') ~> Clean",
+                "Clean derive(department = coalesce(Depts#lookup(puser).department, 'unknown')) ~> J",
+                "J select(mapColumn(domain, size, department)) ~> S",
+                "S sink() ~> Out"]}}}),
+    );
+    put(
+        &f,
+        "pipeline/Run.json",
+        json!({"name": "Run", "properties": {"activities": [{"name": "Report",
+            "type": "ExecuteDataFlow", "typeProperties": {"dataflow": {
+                "referenceName": "Report", "type": "DataFlowReference"}}}]}}),
+    );
+
+    let result = run(&f);
+    let output = &result["activities"][0]["output"];
+    assert_eq!(output["rowsRead"]["M"], 3, "{result}");
+    assert_eq!(output["rowsWritten"]["Out"], 2, "{result}");
+    assert!(
+        output["rowsWritten"].get("Depts").is_none(),
+        "a cache sink writes no dataset: {result}"
+    );
+    assert_eq!(
+        read_rows(&f.join("lake/data/report")),
+        vec![
+            json!({"domain": "fabrikam.com", "size": 25, "department": "Legal"}),
+            json!({"domain": "contoso.com", "size": 40, "department": "unknown"}),
+        ]
+    );
+
+    // A flow naming a flowlet the factory does not have fails before reading anything.
+    let mut broken: Value =
+        serde_json::from_str(&std::fs::read_to_string(f.join("dataflow/Report.json")).unwrap())
+            .unwrap();
+    broken["properties"]["typeProperties"]["scriptLines"][3] =
+        json!("M flowlet(name: 'Domain') ~> Clean");
+    put(&f, "dataflow/Report.json", broken);
+    let out = mdflow(["run", f.to_str().unwrap(), "--json"]);
+    assert!(!out.status.success());
+    let text = describe(&out);
+    assert!(
+        text.contains("no flowlet named `Domain`") && text.contains("its flowlets are: Domains"),
+        "{text}"
+    );
+}
+
 #[test]
 fn preview_shows_the_rows_at_a_step_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();

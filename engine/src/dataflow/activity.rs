@@ -32,18 +32,26 @@ pub struct LoadedFlow<'f> {
     pub script: Script,
 }
 
-/// Parses and checks the script of a factory's data flow.
+/// Parses and checks the script of a factory's data flow, with its flowlets expanded.
 pub fn load_flow<'f>(factory: &'f Factory, name: &str) -> Result<LoadedFlow<'f>, CopyFailure> {
     let resource = factory
         .dataflow(name)
         .ok_or_else(|| invalid(format!("data flow `{name}` does not exist")))?;
+    let script = checked_script(resource).map_err(invalid)?;
+    let script = super::flowlet::expand(script, &|flowlet| load_flowlet(factory, flowlet))
+        .map_err(|e| invalid(format!("data flow `{name}`: {e}")))?;
+    Ok(LoadedFlow { resource, script })
+}
+
+/// A data flow resource's script, parsed and checked; errors are rendered against it.
+fn checked_script(resource: &Resource<crate::factory::DataFlow>) -> Result<Script, String> {
+    let name = &resource.name;
     let text = super::resource::from_properties(
-        &resource.name,
+        name,
         &resource.def.kind,
         &resource.def.type_properties,
         &resource.origin.file,
-    )
-    .map_err(invalid)?;
+    )?;
     let (script, problems) = super::check(&text.source.text);
     let errors: Vec<String> = problems
         .iter()
@@ -51,12 +59,36 @@ pub fn load_flow<'f>(factory: &'f Factory, name: &str) -> Result<LoadedFlow<'f>,
         .map(|p| p.render(&text.source).to_string())
         .collect();
     if !errors.is_empty() {
-        return Err(invalid(format!(
+        return Err(format!(
             "data flow `{name}` has errors; run `mdflow dataflow check`:\n{}",
             errors.join("\n")
-        )));
+        ));
     }
-    Ok(LoadedFlow { resource, script })
+    Ok(script)
+}
+
+/// The script of the factory's `Flowlet` resource `name`.
+fn load_flowlet(factory: &Factory, name: &str) -> Result<Script, String> {
+    let is_flowlet = |r: &&Resource<crate::factory::DataFlow>| r.def.kind == "Flowlet";
+    match factory.dataflow(name).filter(is_flowlet) {
+        Some(resource) => checked_script(resource),
+        None => {
+            let known: Vec<&str> = factory
+                .dataflows
+                .iter()
+                .filter(is_flowlet)
+                .map(|r| r.name.as_str())
+                .collect();
+            Err(format!(
+                "no flowlet named `{name}` in the factory's dataflow/ folder{}",
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its flowlets are: {}", known.join(", "))
+                }
+            ))
+        }
+    }
 }
 
 /// Whether the flow reads Office 365 (consent applies to it).
@@ -619,7 +651,7 @@ pub fn run_dataflow_activity(
     // Sinks are resolved before anything is read, so a wrong dataset fails early.
     let mut sink_datasets = BTreeMap::new();
     for s in b.flow.script.statements.iter() {
-        if !s.kind.text.eq_ignore_ascii_case("sink") {
+        if !s.kind.text.eq_ignore_ascii_case("sink") || s.is_cache_sink() {
             continue;
         }
         let step = s.output.name.text.as_str();

@@ -321,10 +321,104 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// Calls `f` on this expression and every expression inside it, outermost first.
+    pub fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        f(self);
+        match &mut self.kind {
+            ExprKind::Lit(_)
+            | ExprKind::Column { .. }
+            | ExprKind::Dollar(_)
+            | ExprKind::Hash(_)
+            | ExprKind::Local(_) => {}
+            ExprKind::Interp(parts) => {
+                for p in parts {
+                    if let InterpPart::Expr(e) = p {
+                        e.visit_mut(f);
+                    }
+                }
+            }
+            ExprKind::Unary(_, x) | ExprKind::Assert(x, _) | ExprKind::Field(x, _) => {
+                x.visit_mut(f)
+            }
+            ExprKind::Binary(_, l, r) | ExprKind::Index(l, r) => {
+                l.visit_mut(f);
+                r.visit_mut(f);
+            }
+            ExprKind::Call(_, args) => {
+                for a in args {
+                    a.visit_mut(f);
+                }
+            }
+            ExprKind::Array(items) => {
+                for x in items {
+                    x.visit_mut(f);
+                }
+            }
+            ExprKind::Map(pairs) => {
+                for (k, v) in pairs {
+                    k.visit_mut(f);
+                    v.visit_mut(f);
+                }
+            }
+            ExprKind::Struct(fields) => {
+                for (_, v) in fields {
+                    v.visit_mut(f);
+                }
+            }
+        }
+    }
+}
+
+impl Arg {
+    /// Calls `f` on every expression of the argument (see [`Expr::visit_mut`]).
+    pub fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        match self {
+            Arg::Positional(e) | Arg::Opt(_, e) | Arg::Declare(e, _) => e.visit_mut(f),
+            Arg::Assign(target, e) => {
+                target.visit_mut(f);
+                e.visit_mut(f);
+            }
+        }
+    }
+}
+
 impl Statement {
     /// The option `name: value`, by name, ignoring case.
     pub fn option(&self, name: &str) -> Option<&Expr> {
         option(&self.args, name)
+    }
+
+    /// Whether the statement is a cache sink (`sink(store: 'cache', ...)`), whose rows
+    /// stay in memory for other steps' `Name#lookup(...)` instead of going to a dataset.
+    pub fn is_cache_sink(&self) -> bool {
+        self.kind.text.eq_ignore_ascii_case("sink")
+            && matches!(
+                self.option("store").map(|e| &e.kind),
+                Some(ExprKind::Lit(Lit::Str(s))) if s.eq_ignore_ascii_case("cache")
+            )
+    }
+
+    /// The cache sinks whose functions (`Cache#lookup(...)`) the statement's expressions
+    /// call, each once, where first called: the statement runs after those sinks.
+    pub fn caches_read(&self) -> Vec<Name> {
+        let mut args = self.args.clone();
+        let mut names: Vec<Name> = Vec::new();
+        for a in &mut args {
+            a.visit_mut(&mut |e| {
+                if let ExprKind::Call(n, _) = &e.kind {
+                    if let Some((cache, _)) = n.text.split_once('#') {
+                        if !names.iter().any(|k| k.text.eq_ignore_ascii_case(cache)) {
+                            names.push(Name {
+                                text: cache.to_owned(),
+                                span: n.span,
+                            });
+                        }
+                    }
+                }
+            });
+        }
+        names
     }
 
     /// The first clause `name(...)` among the positional arguments.

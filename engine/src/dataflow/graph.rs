@@ -34,6 +34,8 @@ pub const KINDS: &[&str] = &[
     "cast",
     "call",
     "flowlet",
+    "input",
+    "output",
     "surrogateKey",
     "flatten",
     "conditionalSplit",
@@ -55,7 +57,8 @@ pub struct Graph<'s> {
 /// The input counts a kind takes: (fewest, most).
 fn arity(kind: &str) -> (usize, usize) {
     match kind {
-        "source" => (0, 0),
+        "source" | "input" => (0, 0),
+        "flowlet" => (1, usize::MAX),
         "join" | "lookup" | "exists" => (2, 2),
         "union" => (1, usize::MAX),
         _ => (1, 1),
@@ -134,6 +137,36 @@ pub fn build(script: &Script) -> (Option<Graph<'_>>, Vec<Problem>) {
         }
     }
 
+    // A step calling `Cache#lookup(...)` runs after the cache sink, though it does not
+    // read the sink's stream: the order follows both kinds of edge.
+    let mut runs_after = inputs.clone();
+    for (i, s) in statements.iter().enumerate() {
+        for cache in s.caches_read() {
+            match names.get(&cache.text.to_ascii_lowercase()) {
+                Some(&j) if statements[j].is_cache_sink() => runs_after[i].push(j),
+                found => {
+                    let caches: Vec<&str> = statements
+                        .iter()
+                        .filter(|s| s.is_cache_sink())
+                        .map(|s| s.output.name.text.as_str())
+                        .collect();
+                    let what = if found.is_some() {
+                        format!("`{}` is not a cache sink", cache.text)
+                    } else {
+                        format!("no cache sink is named `{}`", cache.text)
+                    };
+                    problems.push(Problem::new(cache.span, what).help(if caches.is_empty() {
+                        "write the rows to a sink with `store: 'cache', format: 'inline'` \
+                         and call its functions by the sink's name"
+                            .to_owned()
+                    } else {
+                        format!("the cache sinks are: {}", caches.join(", "))
+                    }));
+                }
+            }
+        }
+    }
+
     // Outputs nobody reads: a step whose rows go nowhere is usually a mistake.
     let mut read = vec![false; statements.len()];
     for list in &inputs {
@@ -142,7 +175,7 @@ pub fn build(script: &Script) -> (Option<Graph<'_>>, Vec<Problem>) {
         }
     }
     for (i, s) in statements.iter().enumerate() {
-        if !read[i] && s.kind.text != "sink" {
+        if !read[i] && s.kind.text != "sink" && s.kind.text != "output" {
             problems.push(
                 Problem::new(
                     s.output.name.span,
@@ -154,7 +187,7 @@ pub fn build(script: &Script) -> (Option<Graph<'_>>, Vec<Problem>) {
         }
     }
 
-    let order = match topological(&inputs) {
+    let order = match topological(&runs_after) {
         Ok(order) => order,
         Err(cycle) => {
             let names: Vec<&str> = cycle

@@ -12,6 +12,7 @@ pub mod ast;
 pub mod batches;
 pub mod exec;
 pub mod expr;
+pub mod flowlet;
 pub mod graph;
 pub mod io;
 pub mod lexer;

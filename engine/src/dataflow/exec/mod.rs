@@ -17,6 +17,7 @@ mod steps;
 mod tests;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
 
@@ -145,6 +146,7 @@ impl<'s> Prepared<'s> {
         include: &dyn Fn(usize) -> bool,
         out: &mut FlowOutput,
     ) -> Result<HashMap<String, LazyFrame>, ExecError> {
+        let mut caches = HashMap::new();
         for &i in self.graph.order.iter().filter(|&&i| include(i)) {
             let s = &self.script.statements[i];
             let name = s.output.name.text.clone();
@@ -156,6 +158,7 @@ impl<'s> Prepared<'s> {
             let step = steps::Step {
                 statement: s,
                 params: &self.params,
+                caches: &caches,
             };
             match s.kind.text.as_str() {
                 "source" => {
@@ -172,6 +175,14 @@ impl<'s> Prepared<'s> {
                     for (output, frame) in step.split(input)? {
                         frames.insert(format!("{name}@{output}").to_ascii_lowercase(), frame);
                     }
+                }
+                "sink" if s.is_cache_sink() => {
+                    let input = inputs.into_iter().next().expect("graph checked");
+                    let mut rows = input.collect().map_err(|e| step.engine(e))?;
+                    // An alterRow mark means nothing to a cache.
+                    let _ = rows.drop_in_place(steps::ROW_MARK);
+                    let table = step.cache(rows)?;
+                    caches.insert(name.to_ascii_lowercase(), Arc::new(table));
                 }
                 "sink" => {
                     let input = inputs.into_iter().next().expect("graph checked");
@@ -263,13 +274,14 @@ impl<'s> Batched<'s> {
             let local = if kind == "source" {
                 name.eq_ignore_ascii_case(source)
             } else if kind == "sink" {
-                let streams = fed_by_region && streams_sink(name);
+                let streams = fed_by_region && !s.is_cache_sink() && streams_sink(name);
                 if streams {
                     streamed_sinks.push(name.clone());
                 }
                 streams
             } else {
-                fed_by_region && is_row_local(kind)
+                // A cache is written after the batches: its readers run then too.
+                fed_by_region && is_row_local(kind) && s.caches_read().is_empty()
             };
             if local {
                 in_region[i] = true;

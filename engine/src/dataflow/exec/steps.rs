@@ -1,6 +1,7 @@
 //! One step of a flow as a change to a lazy plan, by transformation family.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use polars::prelude::{
     col, lit, DataType, Expr as PExpr, JoinArgs, JoinType, LazyFrame, SortMultipleOptions,
@@ -9,12 +10,15 @@ use polars::prelude::{
 
 use super::ExecError;
 use crate::dataflow::ast::{option, Arg, BinOp, Expr, ExprKind, Lit, Script, Statement};
+use crate::dataflow::expr::cache::CacheTable;
 use crate::dataflow::expr::{compile, DfType, Scope, Typed, Value};
 use crate::dataflow::source::Problem;
 
 pub(super) struct Step<'a> {
     pub statement: &'a Statement,
     pub params: &'a HashMap<String, Value>,
+    /// The cache sinks written before this step, for `Cache#lookup(...)`.
+    pub caches: &'a HashMap<String, Arc<CacheTable>>,
 }
 
 /// The column an `alterRow` step adds: each row's mark (`insert`, `update`, `delete`,
@@ -40,6 +44,32 @@ impl Step<'_> {
         }
     }
 
+    /// A cache sink's rows, indexed by its `keys: ['column', ...]`.
+    pub(super) fn cache(&self, rows: polars::prelude::DataFrame) -> Result<CacheTable, ExecError> {
+        let keys_option = self.statement.option("keys");
+        let wrong = |span| {
+            self.invalid(
+                Problem::new(span, "`keys` takes a list of column names in quotes")
+                    .help("write keys: ['id'] or keys: ['a', 'b']"),
+            )
+        };
+        let keys = match keys_option.map(|e| (&e.kind, e.span)) {
+            None => Vec::new(),
+            Some((ExprKind::Array(items), _)) => items
+                .iter()
+                .map(|i| match &i.kind {
+                    ExprKind::Lit(Lit::Str(k)) => Ok(k.clone()),
+                    _ => Err(wrong(i.span)),
+                })
+                .collect::<Result<_, _>>()?,
+            Some((_, span)) => return Err(wrong(span)),
+        };
+        CacheTable::new(&self.name(), rows, keys).map_err(|message| {
+            let span = keys_option.map_or(self.statement.output.name.span, |e| e.span);
+            self.invalid(Problem::new(span, message))
+        })
+    }
+
     pub(super) fn engine(&self, e: impl ToString) -> ExecError {
         ExecError::Engine {
             step: self.name(),
@@ -53,6 +83,7 @@ impl Step<'_> {
             schema: (*schema).clone(),
             params: self.params.clone(),
             qualified: HashMap::new(),
+            caches: self.caches.clone(),
         })
     }
 

@@ -114,7 +114,7 @@ fn split_first_match_and_union() {
 fn unsupported_kinds_name_the_step() {
     let err = flow(
         "source() ~> M
-         M flowlet(name: 'other') ~> W
+         M call(output(x as string)) ~> W
          W sink() ~> Out",
         &[("M", messages())],
     )
@@ -122,6 +122,97 @@ fn unsupported_kinds_name_the_step() {
     let text = err.to_string();
     assert!(
         text.contains("step `W`") && text.contains("not supported"),
+        "{text}"
+    );
+}
+
+#[test]
+fn cache_lookups_read_a_cache_sink_written_anywhere_in_the_script() {
+    // The reader comes first in the script; the graph runs the cache sink before it.
+    let out = flow(
+        "M derive(dept = Depts#lookup(puser).department,
+                  known = !isNull(Depts#lookup(puser)),
+                  all = size(Depts#outputs()),
+                  first = Depts#output().department) ~> D
+         D sink() ~> Out
+         source() ~> M
+         source() ~> U
+         U sink(store: 'cache', format: 'inline', keys: ['uid']) ~> Depts",
+        &[("M", messages()), ("U", users())],
+    )
+    .unwrap();
+    let expected = df!(
+        "id" => ["m1", "m2", "m3", "m4"],
+        "dept" => [Some("Finance"), Some("Legal"), Some("Finance"), None],
+        "known" => [true, true, true, false],
+        "all" => [3i32, 3, 3, 3],
+        "first" => ["Finance"; 4]
+    )
+    .unwrap();
+    let frame = out.sinks["Out"]
+        .select(["id", "dept", "known", "all", "first"])
+        .unwrap();
+    assert!(frame.equals_missing(&expected), "{frame}");
+    assert!(
+        !out.sinks.contains_key("Depts"),
+        "a cache sink writes no dataset"
+    );
+}
+
+#[test]
+fn cache_lookups_match_numbers_of_any_type_and_keep_the_first_row_of_a_key() {
+    let codes = df!("code" => [1i64, 2, 1], "label" => ["one", "two", "uno"]).unwrap();
+    let rows = df!("n" => [1i32, 2, 3]).unwrap();
+    let out = flow(
+        "source() ~> C
+         C sink(store: 'cache', keys: ['code']) ~> Codes
+         source() ~> R
+         R derive(label = Codes#lookup(n).label) ~> D
+         D sink() ~> Out",
+        &[("C", codes), ("R", rows)],
+    )
+    .unwrap();
+    let labels = out.sinks["Out"].column("label").unwrap().clone();
+    let labels: Vec<Option<&str>> = labels.str().unwrap().iter().collect();
+    assert_eq!(labels, [Some("one"), Some("two"), None]);
+}
+
+#[test]
+fn cache_mistakes_are_reported_with_the_fix() {
+    let unknown = flow(
+        "source() ~> M
+         M derive(d = Nope#lookup(puser)) ~> D
+         D sink() ~> Out",
+        &[("M", messages())],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&unknown, ExecError::Script(p) if p[0].message.contains("no cache sink is named `Nope`")),
+        "{unknown:?}"
+    );
+    let keyless = flow(
+        "source() ~> M
+         source() ~> U
+         U sink(store: 'cache') ~> Depts
+         M derive(d = Depts#lookup(puser)) ~> D
+         D sink() ~> Out",
+        &[("M", messages()), ("U", users())],
+    )
+    .unwrap_err();
+    let text = format!("{keyless:?}");
+    assert!(
+        text.contains("declares no keys") && text.contains("keys: ['column']"),
+        "{text}"
+    );
+    let wrong_key = flow(
+        "source() ~> U
+         U sink(store: 'cache', keys: ['id']) ~> Depts",
+        &[("U", users())],
+    )
+    .unwrap_err();
+    let text = format!("{wrong_key:?}");
+    assert!(
+        text.contains("key `id` is not a column") && text.contains("uid, department"),
         "{text}"
     );
 }

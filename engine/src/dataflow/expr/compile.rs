@@ -25,6 +25,8 @@ pub struct Scope {
     pub params: HashMap<String, Value>,
     /// `Stream@column` → the column's name in the input (after a join).
     pub qualified: HashMap<(String, String), String>,
+    /// The cache sinks written so far, by name, for `Cache#lookup(...)`.
+    pub caches: HashMap<String, Arc<super::cache::CacheTable>>,
 }
 
 /// A compiled expression and its type.

@@ -2,6 +2,7 @@
 //! (`compile`, with the functions by family in `functions`), single values (`value`) and
 //! evaluation of one expression (`eval`, for `mdflow eval` and tests).
 
+pub mod cache;
 pub mod check;
 pub mod compile;
 pub mod eval;

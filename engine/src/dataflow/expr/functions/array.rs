@@ -194,6 +194,7 @@ impl Lambda {
             schema,
             params: scope.params.clone(),
             qualified: Default::default(),
+            caches: scope.caches.clone(),
         };
         let t = compile(body, &inner)?;
         Ok(Lambda {

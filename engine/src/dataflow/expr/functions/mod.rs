@@ -201,6 +201,9 @@ type Family = fn(&str, Vec<Typed>, &Expr) -> Option<CResult<Typed>>;
 
 /// Compiles a call.
 pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Typed> {
+    if name.contains('#') {
+        return super::cache::call(name, args, scope, e);
+    }
     if let Some(r) = array::lambda(name, args, scope, e) {
         return r;
     }
