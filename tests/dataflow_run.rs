@@ -431,6 +431,109 @@ fn flowlets_and_cache_lookups_run_inside_a_pipeline() {
     );
 }
 
+/// The sink's file-name options: one named file, a pattern, and one file per value of a
+/// column; two options at once are refused before anything is written.
+#[test]
+fn sinks_name_their_files_as_the_sink_options_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("factory");
+    put(&f, "mdflow.json", json!({"consent": {"enabled": false}}));
+    put(
+        &f,
+        "linkedService/Lake.json",
+        json!({"name": "Lake", "properties": {
+        "type": "AzureBlobFS", "typeProperties": {"url": "file:./lake"}}}),
+    );
+    let input = f.join("lake/data/in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("part-00000.json"),
+        "{\"n\":1,\"day\":\"mon\"}\n{\"n\":2,\"day\":\"tue\"}\n{\"n\":3,\"day\":\"mon\"}\n",
+    )
+    .unwrap();
+    put(
+        &f,
+        "dataset/In.json",
+        file_dataset("In", "Json", "in", json!({})),
+    );
+    for (name, kind, folder) in [
+        ("Single", "Json", "single"),
+        ("Pattern", "DelimitedText", "pattern"),
+        ("ByDay", "Json", "byday"),
+    ] {
+        put(
+            &f,
+            &format!("dataset/{name}.json"),
+            file_dataset(name, kind, folder, json!({"firstRowAsHeader": true})),
+        );
+    }
+    let reference = |name: &str| json!({"referenceName": name, "type": "DatasetReference"});
+    let flow = |sinks: &[&str]| {
+        json!({"name": "Name", "properties": {"type": "MappingDataFlow", "typeProperties": {
+            "sources": [{"name": "In", "dataset": reference("In")}],
+            "sinks": [
+                {"name": "One", "dataset": reference("Single")},
+                {"name": "Pat", "dataset": reference("Pattern")},
+                {"name": "Days", "dataset": reference("ByDay")}],
+            "scriptLines": [
+                "source(output(n as long, day as string)) ~> In",
+                "In derive(file = day + '.json') ~> D",
+                sinks[0], sinks[1], sinks[2]]}}})
+    };
+    put(
+        &f,
+        "dataflow/Name.json",
+        flow(&[
+            "In sink(partitionFileNames: ['all.json']) ~> One",
+            "In sink(filePattern: 'numbers[n]') ~> Pat",
+            "D sink(rowUrlColumn: 'file') ~> Days",
+        ]),
+    );
+    put(
+        &f,
+        "pipeline/Run.json",
+        json!({"name": "Run", "properties": {"activities": [{"name": "Name",
+            "type": "ExecuteDataFlow", "typeProperties": {"dataflow": {
+                "referenceName": "Name", "type": "DataFlowReference"}}}]}}),
+    );
+    run(&f);
+    let files = |folder: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(f.join("lake/data").join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('_') && !n.starts_with('.'))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(files("single"), ["all.json"]);
+    assert_eq!(files("pattern"), ["numbers1.csv"]);
+    assert_eq!(files("byday"), ["mon.json", "tue.json"]);
+    let mon = std::fs::read_to_string(f.join("lake/data/byday/mon.json")).unwrap();
+    assert_eq!(
+        mon,
+        "{\"n\":1,\"day\":\"mon\"}\n{\"n\":3,\"day\":\"mon\"}\n"
+    );
+    let csv = std::fs::read_to_string(f.join("lake/data/pattern/numbers1.csv")).unwrap();
+    assert_eq!(csv, "n,day\n1,mon\n2,tue\n3,mon\n");
+
+    // Two naming options on one sink: refused, and the earlier outputs stay as they were.
+    put(
+        &f,
+        "dataflow/Name.json",
+        flow(&[
+            "In sink(partitionFileNames: ['x.json'], filePattern: 'y[n]') ~> One",
+            "In sink(filePattern: 'other[n]') ~> Pat",
+            "D sink(rowUrlColumn: 'file') ~> Days",
+        ]),
+    );
+    let out = mdflow(["run", f.to_str().unwrap(), "--json"]);
+    assert!(!out.status.success());
+    assert!(describe(&out).contains("keep one"), "{}", describe(&out));
+    assert_eq!(files("single"), ["all.json"]);
+    assert_eq!(files("pattern"), ["numbers1.csv"]);
+}
+
 #[test]
 fn preview_shows_the_rows_at_a_step_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();

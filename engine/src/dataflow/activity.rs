@@ -481,19 +481,63 @@ fn exec_failure(flow: &str, e: super::exec::ExecError) -> CopyFailure {
     CopyFailure::new(code, format!("data flow `{flow}`: {e}"))
 }
 
+/// A sink's file-name option: `partitionFileNames`, `filePattern` or `rowUrlColumn`, at most
+/// one, and only for a dataset that names a folder rather than a file.
+fn sink_naming(
+    s: &Statement,
+    params: &HashMap<String, Value>,
+    ds: &ResolvedDataset,
+) -> Result<io::FileNaming, CopyFailure> {
+    let step = &s.output.name.text;
+    let names = list_option(s, "partitionFileNames", params)?;
+    let pattern = text_option(s, "filePattern", params)?;
+    let column = text_option(s, "rowUrlColumn", params)?;
+    let given = [!names.is_empty(), pattern.is_some(), column.is_some()];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(invalid(format!(
+            "sink `{step}`: partitionFileNames, filePattern and rowUrlColumn are three ways to \
+             name its files; keep one"
+        )));
+    }
+    if names.len() > 1 {
+        return Err(CopyFailure::new(
+            "UserErrorNotSupported",
+            format!(
+                "sink `{step}`: partitionFileNames lists {} names, and mdflow writes a sink as \
+                 one partition; give one name",
+                names.len()
+            ),
+        ));
+    }
+    let naming = match (names.into_iter().next(), pattern, column) {
+        (Some(name), _, _) => io::FileNaming::Single(name),
+        (_, Some(p), _) => io::FileNaming::Pattern(p),
+        (_, _, Some(c)) => io::FileNaming::PerRow(c),
+        _ => return Ok(io::FileNaming::Default),
+    };
+    if io::names_one_file(ds) {
+        return Err(invalid(format!(
+            "sink `{step}` names its files, and its dataset `{}` names one file (fileName); \
+             remove fileName from the dataset or the file-name option from the sink",
+            ds.name
+        )));
+    }
+    Ok(naming)
+}
+
 /// Stages sinks' frames; on a failure, what `into` already holds is aborted too.
 fn stage_frames(
-    sink_datasets: &BTreeMap<String, ResolvedDataset>,
+    sinks: &BTreeMap<String, io::SinkTarget>,
     out: &super::exec::FlowOutput,
     run_id: &str,
     into: &mut StagedFlow,
 ) -> Result<(), CopyFailure> {
     for (step, frame) in &out.sinks {
-        let ds = sink_datasets
+        let target = sinks
             .get(step)
             .ok_or_else(|| invalid(format!("sink `{step}` has no dataset")))?;
         let sink_started = Instant::now();
-        let s = io::write_dataset(ds, frame, run_id)?;
+        let s = io::write_dataset(target, frame, run_id)?;
         into.sinks
             .push((step.clone(), frame.height(), s, sink_started.elapsed()));
     }
@@ -504,7 +548,7 @@ fn stage_frames(
 fn run_whole(
     factory: &Factory,
     b: &Bound<'_>,
-    sink_datasets: &BTreeMap<String, ResolvedDataset>,
+    sinks: &BTreeMap<String, io::SinkTarget>,
     run_id: &str,
 ) -> Result<StagedFlow, CopyFailure> {
     let frames = read_sources(factory, b, None)?;
@@ -514,7 +558,7 @@ fn run_whole(
         rows_read: out.rows_read.clone(),
         sinks: Vec::new(),
     };
-    match stage_frames(sink_datasets, &out, run_id, &mut staged) {
+    match stage_frames(sinks, &out, run_id, &mut staged) {
         Ok(()) => Ok(staged),
         Err(e) => {
             staged.abort();
@@ -530,16 +574,16 @@ fn run_whole(
 fn run_batched(
     factory: &Factory,
     b: &Bound<'_>,
-    sink_datasets: &BTreeMap<String, ResolvedDataset>,
+    sinks: &BTreeMap<String, io::SinkTarget>,
     step: &str,
     source: &io::LineSource,
     run_id: &str,
 ) -> Result<Option<StagedFlow>, CopyFailure> {
     let flow = b.flow.resource.name.as_str();
     let streams_sink = |sink: &str| {
-        sink_datasets
-            .get(sink)
-            .is_some_and(|ds| matches!(io::FileKind::of(ds), Ok(io::FileKind::Json)))
+        sinks.get(sink).is_some_and(|t| {
+            t.naming.streams() && matches!(io::FileKind::of(&t.dataset), Ok(io::FileKind::Json))
+        })
     };
     let batched = super::exec::Batched::plan(&b.flow.script, &b.params, step, &streams_sink)
         .map_err(|e| exec_failure(flow, e))?;
@@ -550,7 +594,7 @@ fn run_batched(
         }
     };
     for name in batched.streamed_sinks() {
-        match io::StreamedSink::open(&sink_datasets[name], run_id) {
+        match io::StreamedSink::open(&sinks[name], run_id) {
             Ok(s) => {
                 streamed.insert(name.clone(), s);
             }
@@ -603,7 +647,7 @@ fn run_batched(
         rows_read: out.rows_read.clone(),
         sinks: Vec::new(),
     };
-    let mut result = stage_frames(sink_datasets, &out, run_id, &mut staged);
+    let mut result = stage_frames(sinks, &out, run_id, &mut staged);
     for (name, sink) in streamed {
         if result.is_err() {
             sink.abort();
@@ -663,7 +707,14 @@ pub fn run_dataflow_activity(
             "mdflow writes Json, Parquet and DelimitedText datasets",
         )?;
         io::FileKind::of(&ds)?;
-        sink_datasets.insert(step.to_owned(), ds);
+        let naming = sink_naming(s, &b.params, &ds)?;
+        sink_datasets.insert(
+            step.to_owned(),
+            io::SinkTarget {
+                dataset: ds,
+                naming,
+            },
+        );
     }
 
     let staged = match batch_source(factory, &b)? {

@@ -68,6 +68,39 @@ impl FileKind {
     }
 }
 
+/// Where a data flow sink writes: its dataset and how it names files.
+#[derive(Debug, Clone)]
+pub struct SinkTarget {
+    /// The sink's dataset.
+    pub dataset: ResolvedDataset,
+    /// The sink's file-name options.
+    pub naming: FileNaming,
+}
+
+/// How a sink names its files: ADF's "file name option" of a data flow sink.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum FileNaming {
+    /// The dataset's `fileName`, or `part-00000` with the format's extension.
+    #[default]
+    Default,
+    /// `partitionFileNames: ['name']` ("output to single file"): one file of that name.
+    Single(String),
+    /// `filePattern: 'name[n]'`: the partition's number, from 1, in place of `[n]`; the
+    /// format's extension is added when the pattern has none.
+    Pattern(String),
+    /// `rowUrlColumn: 'column'` ("name file as column data"): each row goes to the file
+    /// its column names, and the column itself is not written.
+    PerRow(String),
+}
+
+impl FileNaming {
+    /// Whether rows can be written as they come: naming files by a column's values needs
+    /// every row first.
+    pub fn streams(&self) -> bool {
+        !matches!(self, FileNaming::PerRow(_))
+    }
+}
+
 fn unreadable(path: &str, message: impl std::fmt::Display) -> CopyFailure {
     CopyFailure::new("UserErrorSourceNotReadable", format!("{path}: {message}"))
 }
@@ -565,12 +598,13 @@ pub struct StreamedSink {
 
 impl StreamedSink {
     /// Opens the sink's file, named as [`write_dataset`] names it.
-    pub fn open(ds: &ResolvedDataset, run_id: &str) -> Result<StreamedSink, CopyFailure> {
+    pub fn open(target: &SinkTarget, run_id: &str) -> Result<StreamedSink, CopyFailure> {
+        let ds = &target.dataset;
         let lake = lake_of(ds)?;
         let (codec, encoding) = file_format(ds)?;
         let loc = location(ds);
         let failure = sink_failure(ds);
-        let name = sink_file_name(&loc, FileKind::Json, codec);
+        let name = sink_file_name(&loc, FileKind::Json, codec, &target.naming);
         let mut staged = lake
             .stage(&loc, run_id)
             .map_err(|e| CopyFailure::new("UserErrorInvalidSinkPath", e.to_string()))?;
@@ -639,52 +673,127 @@ fn sink_failure(ds: &ResolvedDataset) -> impl Fn(String) -> CopyFailure + Send +
     }
 }
 
-/// A sink's file: the dataset's `fileName`, or `part-00000` with the format's extension
-/// (and the codec's, for text formats).
-fn sink_file_name(loc: &OutputLocation, kind: FileKind, codec: Compression) -> String {
-    loc.file_name.clone().unwrap_or_else(|| {
-        let codec_ext = if kind == FileKind::Parquet {
-            ""
-        } else {
-            codec.extension()
-        };
-        format!("part-00000{}{codec_ext}", kind.extension())
-    })
+/// A sink's file (for every naming but [`FileNaming::PerRow`]): the sink's name option,
+/// else the dataset's `fileName`, else `part-00000` with the format's extension (and the
+/// codec's, for text formats).
+fn sink_file_name(
+    loc: &OutputLocation,
+    kind: FileKind,
+    codec: Compression,
+    naming: &FileNaming,
+) -> String {
+    let codec_ext = if kind == FileKind::Parquet {
+        ""
+    } else {
+        codec.extension()
+    };
+    match naming {
+        FileNaming::Single(name) => name.clone(),
+        FileNaming::Pattern(pattern) => {
+            let name = pattern.replace("[n]", "1");
+            if name.contains('.') {
+                name
+            } else {
+                format!("{name}{}{codec_ext}", kind.extension())
+            }
+        }
+        FileNaming::Default | FileNaming::PerRow(_) => loc
+            .file_name
+            .clone()
+            .unwrap_or_else(|| format!("part-00000{}{codec_ext}", kind.extension())),
+    }
 }
 
-/// Writes `frame` to a staged output at the dataset's location: one file, the dataset's
-/// `fileName` or `part-00000` with the format's extension.
+/// Whether the dataset's location names one file (`fileName`) rather than a folder.
+pub fn names_one_file(ds: &ResolvedDataset) -> bool {
+    location(ds).file_name.is_some()
+}
+
+/// The rows of `frame` by the file their `column` names, in the order each file first
+/// appears, without the column.
+fn rows_by_file(frame: &DataFrame, column: &str) -> Result<Vec<(String, DataFrame)>, String> {
+    let names = frame
+        .get_column_names()
+        .into_iter()
+        .find(|n| n.eq_ignore_ascii_case(column))
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "rowUrlColumn `{column}` is not a column of the sink's rows; they are: {}",
+                frame
+                    .get_column_names()
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    let values = frame
+        .column(&names)
+        .and_then(|c| c.cast(&polars::prelude::DataType::String))
+        .map_err(|e| e.to_string())?;
+    let values = values.str().map_err(|e| e.to_string())?;
+    let mut files: Vec<(String, Vec<polars::prelude::IdxSize>)> = Vec::new();
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, v) in values.iter().enumerate() {
+        let Some(name) = v else {
+            return Err(format!(
+                "row {} has no file name in rowUrlColumn `{names}`; every row needs one",
+                i + 1
+            ));
+        };
+        let k = *at.entry(name).or_insert_with(|| {
+            files.push((name.to_owned(), Vec::new()));
+            files.len() - 1
+        });
+        files[k].1.push(i as polars::prelude::IdxSize);
+    }
+    let rest = frame.drop(&names).map_err(|e| e.to_string())?;
+    files
+        .into_iter()
+        .map(|(name, rows)| {
+            let rows = polars::prelude::IdxCa::from_vec("rows".into(), rows);
+            Ok((name, rest.take(&rows).map_err(|e| e.to_string())?))
+        })
+        .collect()
+}
+
+/// Writes `frame` to a staged output at the sink dataset's location, in the files its
+/// naming gives (one, but for [`FileNaming::PerRow`]).
 pub fn write_dataset(
-    ds: &ResolvedDataset,
+    target: &SinkTarget,
     frame: &DataFrame,
     run_id: &str,
 ) -> Result<StagedSink, CopyFailure> {
+    let ds = &target.dataset;
     let kind = FileKind::of(ds)?;
     let lake = lake_of(ds)?;
     let (codec, encoding) = file_format(ds)?;
     let loc = location(ds);
     let failure = sink_failure(ds);
-    let body = match kind {
-        FileKind::Parquet => {
-            let mut body = Vec::new();
-            ParquetWriter::new(&mut body)
-                .finish(&mut frame.clone())
-                .map_err(|e| failure(e.to_string()))?;
-            body
-        }
-        FileKind::Json => json_lines(frame).map_err(&failure)?,
-        FileKind::Delimited => delimited(&Delimited::of(ds), frame)
-            .map_err(&failure)?
-            .into_bytes(),
+    let files = match &target.naming {
+        FileNaming::PerRow(column) => rows_by_file(frame, column).map_err(&failure)?,
+        naming => vec![(sink_file_name(&loc, kind, codec, naming), frame.clone())],
     };
-    let compressed = kind != FileKind::Parquet;
-    let name = sink_file_name(&loc, kind, codec);
     let mut staged = lake
         .stage(&loc, run_id)
         .map_err(|e| CopyFailure::new("UserErrorInvalidSinkPath", e.to_string()))?;
-    let written = (|| -> Result<(), String> {
-        let file = staged.create(&name).map_err(|e| e.to_string())?;
-        if !compressed {
+    let mut bytes = 0u64;
+    let mut write = |name: &str, frame: &DataFrame| -> Result<(), String> {
+        let body = match kind {
+            FileKind::Parquet => {
+                let mut body = Vec::new();
+                ParquetWriter::new(&mut body)
+                    .finish(&mut frame.clone())
+                    .map_err(|e| e.to_string())?;
+                body
+            }
+            FileKind::Json => json_lines(frame)?,
+            FileKind::Delimited => delimited(&Delimited::of(ds), frame)?.into_bytes(),
+        };
+        bytes += body.len() as u64;
+        let file = staged.create(name).map_err(|e| e.to_string())?;
+        if kind == FileKind::Parquet {
             let mut file = file;
             file.write_all(&body).map_err(|e| e.to_string())?;
             return file.flush().map_err(|e| e.to_string());
@@ -694,12 +803,12 @@ pub fn write_dataset(
         text.write_all(&body).map_err(|e| e.to_string())?;
         text.flush().map_err(|e| e.to_string())?;
         text.into_inner().finish().map_err(|e| e.to_string())
-    })();
+    };
+    let written = files
+        .iter()
+        .try_for_each(|(name, frame)| write(name, frame));
     match written {
-        Ok(()) => Ok(StagedSink {
-            staged,
-            bytes: body.len() as u64,
-        }),
+        Ok(()) => Ok(StagedSink { staged, bytes }),
         Err(e) => {
             staged.abort();
             Err(failure(e))
