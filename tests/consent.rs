@@ -276,3 +276,42 @@ fn consent_cannot_be_decided_without_an_approver_group() {
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no approver group"));
 }
+
+/// A data flow reading Office 365 asks like a Copy does: the first run files a request and
+/// writes nothing, an approval lets it run, and the approval covers reruns.
+#[test]
+fn data_flows_reading_office365_ask_for_consent() {
+    let dir = tempfile::tempdir().unwrap();
+    let factory = dir.path().join("mail-by-domain");
+    copy_tree(&root().join("flows/mail-by-domain"), &factory);
+    let _ = std::fs::remove_dir_all(factory.join("lake"));
+    let _ = std::fs::remove_dir_all(factory.join(".mdflow"));
+    let service = factory.join("linkedService/SyntheticTenant.json");
+    let mut json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&service).unwrap()).unwrap();
+    json["properties"]["typeProperties"]["synthetic"]["users"] = 20.into();
+    json["properties"]["typeProperties"]["synthetic"]["messagesPerUser"] = 5.into();
+    std::fs::write(&service, json.to_string()).unwrap();
+    let settings = json!({"consent": {"enabled": true, "approvers": [APPROVER]}});
+    std::fs::write(factory.join("mdflow.json"), settings.to_string()).unwrap();
+    let report = factory.join("lake/reports/mail-by-domain");
+    let t0 = "2024-05-01T09:00:00Z";
+
+    let (out, first) = run(&factory, t0, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(first["status"], "InProgress", "{first}");
+    let id = request_id(&first);
+    assert!(!report.exists(), "nothing may be read before approval");
+    let pending = json_of(&consent(&factory, t0, &["list", "--json"]));
+    assert_eq!(pending[0]["context"]["table"], "BasicDataSet_v0.Message_v1");
+    assert_eq!(pending[0]["context"]["activity"], "MailByDomainPerDay");
+
+    let out = consent(&factory, t0, &["approve", &id, "--as", APPROVER]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let (out, approved) = run(&factory, "2024-05-01T10:00:00Z", &[]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(approved["status"], "Succeeded", "{approved}");
+    assert!(!read_rows(&report).is_empty());
+    let (out, rerun) = run(&factory, "2024-05-01T11:00:00Z", &[]);
+    assert!(out.status.success(), "the approval covers reruns: {rerun}");
+}

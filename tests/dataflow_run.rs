@@ -1,6 +1,6 @@
 //! `ExecuteDataFlow` end to end: the two example flows of flows/ run through the binary on a
 //! small synthetic tenant, their sinks checked against an independent computation over
-//! `mdflow tenant generate` output; reruns replace; consent on refuses Office 365 flows.
+//! `mdflow tenant generate` output; reruns replace; flowlets, cache sinks and file naming.
 
 mod common;
 
@@ -162,25 +162,6 @@ fn department_report_joins_messages_with_users() {
     );
     let file = factory.join("lake/reports/department-mail/departments.csv");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), csv);
-}
-
-#[test]
-fn office365_data_flows_are_refused_when_consent_is_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let factory = flow_copy(dir.path(), "mail-by-domain");
-    std::fs::write(
-        factory.join("mdflow.json"),
-        r#"{"consent": {"enabled": true}}"#,
-    )
-    .unwrap();
-    let out = mdflow(["run", factory.to_str().unwrap(), "--json"]);
-    let result: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    assert_eq!(result["status"], "Failed", "{}", describe(&out));
-    let error = result["activities"][0]["error"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(error.contains("consent"), "{error}");
-    assert!(!factory.join("lake/reports/mail-by-domain").exists());
 }
 
 /// Writes `value` as pretty JSON at `dir/relative`.

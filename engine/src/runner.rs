@@ -491,14 +491,14 @@ fn run_activity(
             crate::chained_copy::run_chained_copy(factory, pipeline, activity, context)
                 .map_err(|f| (f.code, f.message))
         }
-        // A mapping data flow (docs/dataflows.md).
-        Action::ExecuteDataFlow(_) => crate::dataflow::activity::run_dataflow_activity(
-            factory,
-            pipeline,
-            activity,
-            context,
-        )
-        .map_err(|f| (f.code, f.message)),
+        // A mapping data flow (docs/dataflows.md); its Office 365 sources were admitted.
+        Action::ExecuteDataFlow(_) => match refused {
+            Some(refusal) => Err(refusal),
+            None => crate::dataflow::activity::run_dataflow_activity(
+                factory, pipeline, activity, context,
+            )
+            .map_err(|f| (f.code, f.message)),
+        },
         _ => Err((
             "UserErrorNotSupported",
             format!(

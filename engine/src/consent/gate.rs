@@ -47,6 +47,14 @@ pub enum Held {
     },
 }
 
+/// What stands between an activity and one of its contexts.
+enum Pending {
+    /// A decision that holds the activity (a denial).
+    Decided(Held),
+    /// A request waiting for a decision.
+    Request(Box<ConsentRequest>),
+}
+
 /// Decides, activity by activity, whether a run may extract.
 pub struct ConsentGate<'a> {
     store: Option<ConsentStore>,
@@ -99,31 +107,77 @@ impl<'a> ConsentGate<'a> {
         let Some(store) = &self.store else {
             return Ok(None);
         };
-        let Action::Copy(copy) = &activity.action else {
-            return Ok(None);
+        let plans = match &activity.action {
+            Action::Copy(copy) if matches!(copy.source, CopySource::Office365(_)) => {
+                match resolve_copy(self.factory, pipeline, &activity.name, ctx) {
+                    Ok(plan) => vec![plan],
+                    Err(_) => return Ok(None),
+                }
+            }
+            Action::ExecuteDataFlow(_) => {
+                match crate::dataflow::activity::office365_plans(
+                    self.factory,
+                    pipeline,
+                    activity,
+                    ctx,
+                ) {
+                    Ok(plans) => plans,
+                    Err(_) => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
         };
-        if !matches!(copy.source, CopySource::Office365(_)) {
-            return Ok(None);
+        // Every request is filed before any is waited for, so one round of approvals
+        // covers a data flow that reads several tables.
+        let mut held = Vec::new();
+        for plan in &plans {
+            let identity = match &plan.tenant {
+                TenantConnection::Graph {
+                    service_principal_id,
+                    ..
+                } => service_principal_id.clone(),
+                TenantConnection::Synthetic(_) => local_identity(&self.options),
+            };
+            let context = ConsentContext::of_copy(plan, pipeline, &identity);
+            if let Some(request) = self.request_for(store, &activity.name, &context)? {
+                held.push(request);
+            }
         }
-        let Ok(plan) = resolve_copy(self.factory, pipeline, &activity.name, ctx) else {
-            return Ok(None);
-        };
-        let identity = match &plan.tenant {
-            TenantConnection::Graph {
-                service_principal_id,
-                ..
-            } => service_principal_id.clone(),
-            TenantConnection::Synthetic(_) => local_identity(&self.options),
-        };
-        let context = ConsentContext::of_copy(&plan, pipeline, &identity);
+        for request in held {
+            match request {
+                Pending::Decided(h) => return Ok(Some(h)),
+                Pending::Request(request) => {
+                    if let Some(timeout) = self.options.wait {
+                        match self.wait(store, &request, timeout)? {
+                            Some(None) => continue,
+                            Some(decided) => return Ok(decided),
+                            None => {}
+                        }
+                    }
+                    return Ok(Some(self.waiting(&request)));
+                }
+            }
+        }
+        Ok(None)
+    }
 
+    /// The pending request for `context` (filed now when there is none), a decision that
+    /// holds the activity, or `None` when the context is approved.
+    fn request_for(
+        &self,
+        store: &ConsentStore,
+        activity: &str,
+        context: &ConsentContext,
+    ) -> Result<Option<Pending>, super::ConsentError> {
+        let identity = &context.identity;
         let now = clock::now();
-        let request = match store.latest(&context, now)? {
+        let request = match store.latest(context, now)? {
             Some(r) if r.status == ConsentStatus::Approved => {
                 tracing::info!(
-                    activity = activity.name,
+                    activity,
                     request = r.id,
                     approved_by = r.decided_by.as_deref().unwrap_or_default(),
+                    table = context.table,
                     "data access approved until {}",
                     clock::format(r.expires_at())
                 );
@@ -131,33 +185,28 @@ impl<'a> ConsentGate<'a> {
             }
             Some(r) if r.status == ConsentStatus::Pending => r,
             Some(r) if r.status == ConsentStatus::Denied && now < r.expires_at() => {
-                return Ok(Some(denied(&r)));
+                return Ok(Some(Pending::Decided(denied(&r))));
             }
             _ => {
-                let previous = store.latest_of_activity(&context, now)?;
+                let previous = store.latest_of_activity(context, now)?;
                 let root = self.factory.root.display().to_string();
-                let request = store.create(&context, &root, now)?;
+                let request = store.create(context, &root, now)?;
                 let changed = previous
                     .map(|p| context.changes_from(&p.context))
                     .filter(|c| !c.is_empty())
                     .map(|c| format!(" (the {} changed)", c.join(", ")))
                     .unwrap_or_default();
                 tracing::info!(
-                    activity = activity.name,
+                    activity,
                     request = request.id,
                     requested_by = identity,
+                    table = context.table,
                     "data access requested{changed}"
                 );
                 request
             }
         };
-
-        if let Some(timeout) = self.options.wait {
-            if let Some(decided) = self.wait(store, &request, timeout)? {
-                return Ok(decided);
-            }
-        }
-        Ok(Some(self.waiting(&request)))
+        Ok(Some(Pending::Request(Box::new(request))))
     }
 
     /// Polls the store until the request is decided or the time is up; `None` when it is

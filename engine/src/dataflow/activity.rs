@@ -17,7 +17,9 @@ use super::office365::{self, InlineOffice365};
 use crate::copy::CopyFailure;
 use crate::expr::ExprContext;
 use crate::factory::pipeline::Action;
-use crate::factory::resolve::{pipeline_context, resolve_dataset, resolve_tenant, ResolvedDataset};
+use crate::factory::resolve::{
+    pipeline_context, resolve_dataset, resolve_tenant, CopyPlan, ResolvedDataset, TenantConnection,
+};
 use crate::factory::{Activity, Factory, Reference, Resource};
 
 fn invalid(message: impl Into<String>) -> CopyFailure {
@@ -348,6 +350,89 @@ fn step_dataset(
         .map_err(|d| invalid(format!("{role} `{step}`: {}: {}", d.message, d.fix)))
 }
 
+/// An Office 365 source step's options and tenant.
+fn inline_office365(
+    factory: &Factory,
+    b: &Bound<'_>,
+    s: &Statement,
+) -> Result<(InlineOffice365, TenantConnection), CopyFailure> {
+    let step = s.output.name.text.as_str();
+    let found = binding(&b.flow, "sources", step);
+    let service = found
+        .and_then(|b| b["linkedService"]["referenceName"].as_str())
+        .map(str::to_owned)
+        .or(text_option(s, "linkedService", &b.params)?)
+        .ok_or_else(|| {
+            invalid(format!(
+                "source `{step}` reads Office 365 but names no linked service; add \
+                     {{\"name\": \"{step}\", \"linkedService\": {{\"referenceName\": ...}}}} \
+                     to the data flow's sources"
+            ))
+        })?;
+    let mut reference = Reference {
+        reference_name: service,
+        kind: None,
+        parameters: Map::new(),
+    };
+    if let Some(given) = found.and_then(|b| b["linkedService"]["parameters"].as_object()) {
+        reference.parameters = given.clone();
+    }
+    let tenant = resolve_tenant(factory, &reference, &b.pctx)
+        .map_err(|d| invalid(format!("source `{step}`: {}: {}", d.message, d.fix)))?;
+    let options = InlineOffice365 {
+        table: text_option(s, "tableName", &b.params)?
+            .ok_or_else(|| invalid(format!("source `{step}` needs `tableName: '...'`")))?,
+        auto_flatten: matches!(
+            s.option("autoFlatten").map(|e| evaluate(e, &b.params)),
+            Some(Ok(Value::Bool(true)))
+        ),
+        date_filter_column: text_option(s, "dateFilterColumn", &b.params)?,
+        start_time: text_option(s, "startTime", &b.params)?,
+        end_time: text_option(s, "endTime", &b.params)?,
+        user_scope_filter_uri: text_option(s, "userScopeFilterUri", &b.params)?,
+        allowed_groups: list_option(s, "allowedGroups", &b.params)?,
+        output_columns: list_option(s, "outputColumns", &b.params)?,
+    };
+    Ok((options, tenant))
+}
+
+/// The copy plans of the Office 365 sources an `ExecuteDataFlow` activity reads, each with
+/// the activity's name and its first lake sink as the destination: what consent asks for.
+pub fn office365_plans(
+    factory: &Factory,
+    pipeline: &str,
+    activity: &Activity,
+    ctx: &ExprContext,
+) -> Result<Vec<CopyPlan>, CopyFailure> {
+    let b = bind(factory, pipeline, activity, ctx)?;
+    let mut destination = None;
+    for s in b.flow.script.statements.iter() {
+        if s.kind.text.eq_ignore_ascii_case("sink") && !s.is_cache_sink() {
+            let step = s.output.name.text.as_str();
+            let ds = step_dataset(factory, &b, "sink", step, "")?;
+            if let Some(store) = ds.lake {
+                destination = Some(store);
+                break;
+            }
+        }
+    }
+    let mut plans = Vec::new();
+    for s in sources(&b.flow.script) {
+        let step = s.output.name.text.as_str();
+        if !is_office365(factory, s, binding(&b.flow, "sources", step), &b.params) {
+            continue;
+        }
+        let (options, tenant) = inline_office365(factory, &b, s)?;
+        let mut plan = office365::plan(&options, &tenant, step)?;
+        plan.activity = activity.name.clone();
+        if let Some(store) = &destination {
+            plan.sink = office365::with_destination(store.clone());
+        }
+        plans.push(plan);
+    }
+    Ok(plans)
+}
+
 /// Reads every source of a bound flow into frames, except `skip` (read batch by batch).
 fn read_sources(
     factory: &Factory,
@@ -362,41 +447,7 @@ fn read_sources(
         }
         let found = binding(&b.flow, "sources", step);
         let frame = if is_office365(factory, s, found, &b.params) {
-            let service = found
-                .and_then(|b| b["linkedService"]["referenceName"].as_str())
-                .map(str::to_owned)
-                .or(text_option(s, "linkedService", &b.params)?)
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "source `{step}` reads Office 365 but names no linked service; add \
-                         {{\"name\": \"{step}\", \"linkedService\": {{\"referenceName\": ...}}}} \
-                         to the data flow's sources"
-                    ))
-                })?;
-            let mut reference = Reference {
-                reference_name: service,
-                kind: None,
-                parameters: Map::new(),
-            };
-            if let Some(given) = found.and_then(|b| b["linkedService"]["parameters"].as_object()) {
-                reference.parameters = given.clone();
-            }
-            let tenant = resolve_tenant(factory, &reference, &b.pctx)
-                .map_err(|d| invalid(format!("source `{step}`: {}: {}", d.message, d.fix)))?;
-            let options = InlineOffice365 {
-                table: text_option(s, "tableName", &b.params)?
-                    .ok_or_else(|| invalid(format!("source `{step}` needs `tableName: '...'`")))?,
-                auto_flatten: matches!(
-                    s.option("autoFlatten").map(|e| evaluate(e, &b.params)),
-                    Some(Ok(Value::Bool(true)))
-                ),
-                date_filter_column: text_option(s, "dateFilterColumn", &b.params)?,
-                start_time: text_option(s, "startTime", &b.params)?,
-                end_time: text_option(s, "endTime", &b.params)?,
-                user_scope_filter_uri: text_option(s, "userScopeFilterUri", &b.params)?,
-                allowed_groups: list_option(s, "allowedGroups", &b.params)?,
-                output_columns: list_option(s, "outputColumns", &b.params)?,
-            };
+            let (options, tenant) = inline_office365(factory, b, s)?;
             office365::extract(&options, &tenant, step)?
         } else {
             let ds = source_dataset(factory, b, s)?;
@@ -678,19 +729,7 @@ pub fn run_dataflow_activity(
     let started = Instant::now();
     let b = bind(factory, pipeline, activity, ctx)?;
 
-    // Office 365 is extracted only under consent; mdflow does not yet file requests for
-    // data flows, so a factory with consent on runs them through a Copy first.
-    if factory.settings.consent.enabled && reads_office365(factory, &b.flow) {
-        return Err(CopyFailure::new(
-            "UserErrorNotSupported",
-            format!(
-                "data flow `{}` reads Office 365, and consent requests for data flows are not \
-                 supported yet; copy the table to the lake with a Copy activity and read that, \
-                 or set consent.enabled to false in mdflow.json for the synthetic tenant",
-                b.flow.resource.name
-            ),
-        ));
-    }
+    // Office 365 sources were admitted by the runner's consent gate (consent::gate).
 
     // Sinks are resolved before anything is read, so a wrong dataset fails early.
     let mut sink_datasets = BTreeMap::new();

@@ -42,12 +42,13 @@ fn failure(code: &'static str, message: impl Into<String>) -> CopyFailure {
     CopyFailure::new(code, message)
 }
 
-/// Extracts the source's rows from the tenant into one frame.
-pub fn extract(
+/// The copy plan the source amounts to: its table, scoping, window and projection (the
+/// sink is a placeholder until [`with_destination`] sets one, for consent).
+pub fn plan(
     source: &InlineOffice365,
     tenant: &TenantConnection,
     step: &str,
-) -> Result<DataFrame, CopyFailure> {
+) -> Result<CopyPlan, CopyFailure> {
     let catalog = Catalog::builtin();
     let table = catalog.table(&source.table).ok_or_else(|| {
         failure(
@@ -74,8 +75,7 @@ pub fn extract(
             .map(|n| table.column(n).map_or(n.clone(), |c| c.name.clone()))
             .collect()
     });
-    // The copy's scoping and window code takes a plan; this one has no sink.
-    let plan = CopyPlan {
+    Ok(CopyPlan {
         activity: step.to_owned(),
         source: Office365Query {
             table: table.name.clone(),
@@ -87,20 +87,39 @@ pub fn extract(
                 .map(|c| table.filter_column(c).map_or(c.clone(), str::to_owned)),
             start_time: time(&source.start_time, "startTime")?,
             end_time: time(&source.end_time, "endTime")?,
-            output_columns: projection.clone(),
+            output_columns: projection,
         },
         tenant: tenant.clone(),
-        sink: LakeTarget {
-            store: LakeStore::LocalFolder(Default::default()),
-            container: String::new(),
-            folder_path: String::new(),
-            file_name: None,
-            file_pattern: FilePattern::SetOfObjects,
-            compression: String::new(),
-            encoding: String::new(),
-        },
+        sink: with_destination(LakeStore::LocalFolder(Default::default())),
         parallel_copies: None,
-    };
+    })
+}
+
+/// A placeholder sink in `store`: what consent records as the data's destination.
+pub fn with_destination(store: LakeStore) -> LakeTarget {
+    LakeTarget {
+        store,
+        container: String::new(),
+        folder_path: String::new(),
+        file_name: None,
+        file_pattern: FilePattern::SetOfObjects,
+        compression: String::new(),
+        encoding: String::new(),
+    }
+}
+
+/// Extracts the source's rows from the tenant into one frame.
+pub fn extract(
+    source: &InlineOffice365,
+    tenant: &TenantConnection,
+    step: &str,
+) -> Result<DataFrame, CopyFailure> {
+    let plan = plan(source, tenant, step)?;
+    let catalog = Catalog::builtin();
+    let table = catalog
+        .table(&plan.source.table)
+        .expect("the plan names a catalog table");
+    let projection = plan.source.output_columns.clone();
     let backend = connect_tenant(tenant)?;
     let owners = scope_owners(&plan, table, backend.as_ref())?;
     let window = date_window(&plan, table)?;
