@@ -515,6 +515,56 @@ fn sinks_name_their_files_as_the_sink_options_say() {
     assert_eq!(files("pattern"), ["numbers1.csv"]);
 }
 
+/// Sources and sinks bound to a linked service, their format and place written in the
+/// script (ADF's inline datasets), read and write like datasets.
+#[test]
+fn inline_datasets_read_and_write_through_the_linked_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("factory");
+    put(&f, "mdflow.json", json!({"consent": {"enabled": false}}));
+    put(
+        &f,
+        "linkedService/Lake.json",
+        json!({"name": "Lake", "properties": {
+        "type": "AzureBlobFS", "typeProperties": {"url": "file:./lake"}}}),
+    );
+    let input = f.join("lake/data/in/2024");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("a.json"),
+        "{\"n\":1,\"who\":\"ann\"}\n{\"n\":2,\"who\":\"bo\"}\n",
+    )
+    .unwrap();
+    let lake = json!({"referenceName": "Lake", "type": "LinkedServiceReference"});
+    put(
+        &f,
+        "dataflow/Inline.json",
+        json!({"name": "Inline", "properties": {"type": "MappingDataFlow", "typeProperties": {
+            "sources": [{"name": "In", "linkedService": lake}],
+            "sinks": [{"name": "Out", "linkedService": lake}],
+            "scriptLines": [
+                "parameters{ year as string ('2024') }",
+                "source(output(n as long, who as string), format: 'json',",
+                "    fileSystem: 'data', wildcardPaths: [('in/' + $year + '/*.json')],",
+                "    documentForm: 'documentPerLine') ~> In",
+                "In derive(twice = n * 2) ~> D",
+                "D sink(format: 'delimited', fileSystem: 'data', folderPath: 'out',",
+                "    columnDelimiter: ';', columnNamesAsHeader: true,",
+                "    partitionFileNames: ['people.csv']) ~> Out"]}}}),
+    );
+    put(
+        &f,
+        "pipeline/Run.json",
+        json!({"name": "Run", "properties": {"activities": [{"name": "Inline",
+            "type": "ExecuteDataFlow", "typeProperties": {"dataflow": {
+                "referenceName": "Inline", "type": "DataFlowReference"}}}]}}),
+    );
+    let result = run(&f);
+    assert_eq!(result["activities"][0]["output"]["rowsWritten"]["Out"], 2);
+    let csv = std::fs::read_to_string(f.join("lake/data/out/people.csv")).unwrap();
+    assert_eq!(csv, "n;who;twice\n1;ann;2\n2;bo;4\n");
+}
+
 #[test]
 fn preview_shows_the_rows_at_a_step_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();

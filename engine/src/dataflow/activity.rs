@@ -18,7 +18,8 @@ use crate::copy::CopyFailure;
 use crate::expr::ExprContext;
 use crate::factory::pipeline::Action;
 use crate::factory::resolve::{
-    pipeline_context, resolve_dataset, resolve_tenant, CopyPlan, ResolvedDataset, TenantConnection,
+    pipeline_context, resolve_dataset, resolve_inline_dataset, resolve_tenant, CopyPlan,
+    ResolvedDataset, TenantConnection,
 };
 use crate::factory::{Activity, Factory, Reference, Resource};
 
@@ -301,8 +302,17 @@ fn bind<'f>(
         .unwrap_or(&activity.pointer);
     let raw = p.raw.pointer(relative).cloned().unwrap_or_default();
     let flow = load_flow(factory, &e.dataflow.reference_name)?;
+    let mut params = flow_parameters(&e.dataflow.parameters, &pctx)?;
+    // Options of sources and sinks read parameters too, so defaults apply to them as well.
+    for p in &flow.script.parameters {
+        if let (false, Some(default)) = (params.contains_key(&p.name.text), &p.default) {
+            let value = evaluate(default, &params)
+                .map_err(|m| invalid(format!("parameter `{}`: default: {m}", p.name.text)))?;
+            params.insert(p.name.text.clone(), value);
+        }
+    }
     Ok(Bound {
-        params: flow_parameters(&e.dataflow.parameters, &pctx)?,
+        params,
         dataset_parameters: raw["typeProperties"]["dataflow"]["datasetParameters"].clone(),
         flow,
         pctx,
@@ -334,7 +344,31 @@ fn step_dataset(
     step: &str,
     supported: &str,
 ) -> Result<ResolvedDataset, CopyFailure> {
-    let found = binding(&b.flow, &format!("{role}s"), step)
+    let statement = b
+        .flow
+        .script
+        .statements
+        .iter()
+        .find(|s| s.output.name.text.eq_ignore_ascii_case(step));
+    let bound = binding(&b.flow, &format!("{role}s"), step);
+    if let (Some(s), None) = (statement, bound.filter(|b| b.get("dataset").is_some())) {
+        if let Some(reference) = linked_service_reference(b, role, s)? {
+            let text = |name: &str| text_option(s, name, &b.params);
+            let list = |name: &str| list_option(s, name, &b.params);
+            let (kind, properties) = super::inline::dataset_properties(s, &text, &list)?;
+            return resolve_inline_dataset(
+                factory,
+                &format!("{} (inline {role} `{step}`)", b.flow.resource.name),
+                kind,
+                properties,
+                &b.flow.resource.origin.file,
+                &reference,
+                &b.pctx,
+            )
+            .map_err(|d| invalid(format!("{role} `{step}`: {}: {}", d.message, d.fix)));
+        }
+    }
+    let found = bound
         .filter(|b| b.get("dataset").is_some())
         .ok_or_else(|| {
             CopyFailure::new(
@@ -350,6 +384,28 @@ fn step_dataset(
         .map_err(|d| invalid(format!("{role} `{step}`: {}: {}", d.message, d.fix)))
 }
 
+/// The linked service a source or sink step names instead of a dataset: in the resource's
+/// `sources`/`sinks` entry (with its parameters), or as the `linkedService` option.
+fn linked_service_reference(
+    b: &Bound<'_>,
+    role: &str,
+    s: &Statement,
+) -> Result<Option<Reference>, CopyFailure> {
+    let found = binding(&b.flow, &format!("{role}s"), &s.output.name.text);
+    let name = found
+        .and_then(|b| b["linkedService"]["referenceName"].as_str())
+        .map(str::to_owned)
+        .or(text_option(s, "linkedService", &b.params)?);
+    Ok(name.map(|reference_name| Reference {
+        reference_name,
+        kind: None,
+        parameters: found
+            .and_then(|b| b["linkedService"]["parameters"].as_object())
+            .cloned()
+            .unwrap_or_default(),
+    }))
+}
+
 /// An Office 365 source step's options and tenant.
 fn inline_office365(
     factory: &Factory,
@@ -357,26 +413,13 @@ fn inline_office365(
     s: &Statement,
 ) -> Result<(InlineOffice365, TenantConnection), CopyFailure> {
     let step = s.output.name.text.as_str();
-    let found = binding(&b.flow, "sources", step);
-    let service = found
-        .and_then(|b| b["linkedService"]["referenceName"].as_str())
-        .map(str::to_owned)
-        .or(text_option(s, "linkedService", &b.params)?)
-        .ok_or_else(|| {
-            invalid(format!(
-                "source `{step}` reads Office 365 but names no linked service; add \
-                     {{\"name\": \"{step}\", \"linkedService\": {{\"referenceName\": ...}}}} \
-                     to the data flow's sources"
-            ))
-        })?;
-    let mut reference = Reference {
-        reference_name: service,
-        kind: None,
-        parameters: Map::new(),
-    };
-    if let Some(given) = found.and_then(|b| b["linkedService"]["parameters"].as_object()) {
-        reference.parameters = given.clone();
-    }
+    let reference = linked_service_reference(b, "source", s)?.ok_or_else(|| {
+        invalid(format!(
+            "source `{step}` reads Office 365 but names no linked service; add \
+             {{\"name\": \"{step}\", \"linkedService\": {{\"referenceName\": ...}}}} \
+             to the data flow's sources"
+        ))
+    })?;
     let tenant = resolve_tenant(factory, &reference, &b.pctx)
         .map_err(|d| invalid(format!("source `{step}`: {}: {}", d.message, d.fix)))?;
     let options = InlineOffice365 {

@@ -14,6 +14,7 @@ pub mod exec;
 pub mod expr;
 pub mod flowlet;
 pub mod graph;
+pub mod inline;
 pub mod io;
 pub mod lexer;
 pub mod office365;

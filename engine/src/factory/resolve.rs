@@ -513,6 +513,24 @@ pub(crate) fn resolve_tenant(
     reference: &Reference,
     ctx: &ExprContext,
 ) -> Result<TenantConnection, Diagnostic> {
+    let (ls, lctx) = linked_service_by_reference(factory, reference, ctx)?;
+    let LinkedServiceKind::Office365(o365) = &ls.def.kind else {
+        return Err(ds_error(
+            ls,
+            "/properties/type",
+            "an Office 365 data flow source needs an Office365 linked service",
+        ));
+    };
+    tenant_connection(o365, ls, &lctx)
+}
+
+/// The linked service a data flow's source or sink names directly, with the reference's
+/// parameter values bound.
+fn linked_service_by_reference<'f>(
+    factory: &'f Factory,
+    reference: &Reference,
+    ctx: &ExprContext,
+) -> Result<(&'f Resource<LinkedService>, ExprContext), Diagnostic> {
     let ls = factory
         .linked_service(&reference.reference_name)
         .ok_or_else(|| {
@@ -526,26 +544,19 @@ pub(crate) fn resolve_tenant(
                 "name one of the factory's linked services",
             )
         })?;
-    let LinkedServiceKind::Office365(o365) = &ls.def.kind else {
-        return Err(ds_error(
-            ls,
-            "/properties/type",
-            "an Office 365 data flow source needs an Office365 linked service",
-        ));
-    };
     let values = bind(&ls.def.parameters, &reference.parameters, ctx)
         .map_err(|(k, e)| ds_error(ls, &format!("/properties/parameters/{k}"), &e.to_string()))?;
     let lctx = ExprContext {
         linked_service_parameters: values,
         ..ctx.clone()
     };
-    tenant_connection(o365, ls, &lctx)
+    Ok((ls, lctx))
 }
 
 mod parts;
 mod storage;
 
-pub use storage::{resolve_dataset, ResolvedDataset, StorageSecrets};
+pub use storage::{resolve_dataset, resolve_inline_dataset, ResolvedDataset, StorageSecrets};
 
 #[cfg(test)]
 mod tests {

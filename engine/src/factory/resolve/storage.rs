@@ -169,6 +169,65 @@ fn evaluate_all(v: &Value, ctx: &ExprContext) -> Value {
     }
 }
 
+/// A resource's `properties.type` as written.
+fn raw_type(raw: &Value) -> String {
+    raw.pointer("/properties/type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Resolves a data flow's inline dataset: a source or sink that names a linked service
+/// instead of a dataset, with `properties` (a dataset's `typeProperties`) taken from the
+/// step's script options. `file` is the data flow's file, for messages.
+pub fn resolve_inline_dataset(
+    factory: &Factory,
+    name: &str,
+    kind: &str,
+    properties: Value,
+    file: &std::path::Path,
+    reference: &Reference,
+    ctx: &ExprContext,
+) -> Result<ResolvedDataset, Diagnostic> {
+    let (ls, lctx) = super::linked_service_by_reference(factory, reference, ctx)?;
+    let r = Resolver {
+        factory,
+        catalog: Catalog::builtin(),
+    };
+    let lake = match &ls.def.kind {
+        LinkedServiceKind::AzureBlobFs(_) | LinkedServiceKind::AzureBlobStorage(_) => {
+            r.store(ls, &lctx)?
+        }
+        _ => {
+            return Err(Diagnostic::error(
+                file,
+                "",
+                format!(
+                    "`{name}` reads linked service `{}`, which is not lake storage",
+                    ls.name
+                ),
+                "name an AzureBlobFS or AzureBlobStorage linked service, or bind a dataset",
+            ))
+        }
+    };
+    Ok(ResolvedDataset {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        file: file.to_path_buf(),
+        properties,
+        service_kind: raw_type(&ls.raw),
+        service: evaluate_all(
+            ls.raw
+                .pointer("/properties/typeProperties")
+                .unwrap_or(&Value::Null),
+            &lctx,
+        ),
+        service_file: ls.origin.file.clone(),
+        lake: Some(lake),
+        root: factory.root.clone(),
+    })
+}
+
 /// Resolves the dataset a chained copy reads or writes.
 pub fn resolve_dataset(
     factory: &Factory,
@@ -186,12 +245,6 @@ pub fn resolve_dataset(
     let pctx = pipeline_context(&p.def, &p.name, ctx);
     let (ds, dctx) = r.dataset(reference, &pctx)?;
     let (ls, lctx) = r.linked_service(ds, &dctx)?;
-    let raw_type = |raw: &Value| {
-        raw.pointer("/properties/type")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
     let lake = match &ls.def.kind {
         LinkedServiceKind::AzureBlobFs(_) | LinkedServiceKind::AzureBlobStorage(_) => {
             Some(r.store(ls, &lctx)?)
