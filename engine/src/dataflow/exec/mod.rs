@@ -9,6 +9,7 @@ mod assert;
 mod columns;
 mod json;
 mod lookup;
+mod patterns;
 mod pivot;
 mod rows;
 mod shape;

@@ -169,16 +169,30 @@ impl Step<'_> {
                     match a {
                         Arg::Assign(target, value) => {
                             let Some(name) = target.as_name() else {
-                                return Err(
-                                    self.unsupported("column patterns in derive (each(...))")
-                                );
+                                return Err(self.invalid(
+                                    Problem::new(target.span, "a derived column needs a name")
+                                        .help(
+                                            "write name = expression, or a column pattern \
+                                               each(match(...), $$ = expression)",
+                                        ),
+                                ));
                             };
                             let scope = self.scope(&mut frame)?;
                             let v = self.compile(value, &scope)?;
                             frame = frame.with_column(v.expr.alias(name));
                         }
+                        // A pattern's columns are computed from the columns as they were
+                        // before it, all at once.
                         Arg::Positional(e) if e.as_call().is_some_and(|(n, _)| n == "each") => {
-                            return Err(self.unsupported("column patterns in derive (each(...))"));
+                            let scope = self.scope(&mut frame)?;
+                            let mut columns = Vec::new();
+                            for p in self.expand_each(e, &scope)? {
+                                let v = self.compile(&p.value, &scope)?;
+                                columns.push(v.expr.alias(p.name.as_str()));
+                            }
+                            if !columns.is_empty() {
+                                frame = frame.with_columns(columns);
+                            }
                         }
                         _ => {}
                     }
@@ -250,7 +264,27 @@ impl Step<'_> {
         );
         let (mut inputs, mut outputs) = (Vec::<String>::new(), Vec::<String>::new());
         let mut exprs = Vec::new();
+        // Rule-based mappings expand to plain ones, in the order the input has the columns.
+        let mut expanded = Vec::new();
         for m in mappings {
+            match m {
+                Arg::Positional(e) if e.as_call().is_some_and(|(n, _)| n == "each") => {
+                    for p in self.expand_each(e, &scope)? {
+                        let target = Expr::new(
+                            ExprKind::Column {
+                                stream: None,
+                                name: p.name,
+                                braced: true,
+                            },
+                            e.span,
+                        );
+                        expanded.push((Arg::Assign(target, p.value), Some(p.source)));
+                    }
+                }
+                other => expanded.push((other.clone(), None)),
+            }
+        }
+        for (m, pattern_source) in &expanded {
             let (source, name, t) = match m {
                 Arg::Positional(e) if e.as_call().is_none() => {
                     let t = self.compile(e, &scope)?;
@@ -267,9 +301,13 @@ impl Step<'_> {
                     (crate::dataflow::printer::print_expr(value), name, t)
                 }
                 _ => {
-                    return Err(self.unsupported("rule-based mappings in select (each(match(...)))"))
+                    return Err(self.unsupported(
+                        "this kind of mapping in select; write column, name = expression or \
+                         each(match(...), ...)",
+                    ))
                 }
             };
+            let source = pattern_source.clone().unwrap_or(source);
 
             // The skip options keep the first mapping of a repeated input or output name.
             let seen = |list: &[String], n: &str| list.iter().any(|x| x.eq_ignore_ascii_case(n));
