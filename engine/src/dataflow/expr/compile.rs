@@ -251,16 +251,19 @@ fn column(stream: Option<&str>, name: &str, scope: &Scope, e: &Expr) -> CResult<
 
 /// A literal's expression and type.
 pub fn literal(l: &Lit) -> Typed {
+    value_literal(&lit_value(l))
+}
+
+/// A literal's value: whole numbers that fit are integers, others longs.
+pub fn lit_value(l: &Lit) -> Value {
     match l {
-        Lit::Str(s) | Lit::Regex(s) => Typed::new(lit(s.as_str()), DfType::String),
-        Lit::Int(v, false) if i32::try_from(*v).is_ok() => {
-            Typed::new(lit(*v as i32), DfType::Integer)
-        }
-        Lit::Int(v, _) => Typed::new(lit(*v), DfType::Long),
-        Lit::Float(v, false) => Typed::new(lit(*v), DfType::Double),
-        Lit::Float(v, true) => Typed::new(lit(*v as f32), DfType::Float),
-        Lit::Bool(b) => Typed::new(lit(*b), DfType::Boolean),
-        Lit::Null => Typed::new(lit(NULL), DfType::Null),
+        Lit::Str(s) | Lit::Regex(s) => Value::Str(s.clone()),
+        Lit::Int(v, false) if i32::try_from(*v).is_ok() => Value::Int(*v as i32),
+        Lit::Int(v, _) => Value::Long(*v),
+        Lit::Float(v, false) => Value::Double(*v),
+        Lit::Float(v, true) => Value::Float(*v as f32),
+        Lit::Bool(b) => Value::Bool(*b),
+        Lit::Null => Value::Null,
     }
 }
 

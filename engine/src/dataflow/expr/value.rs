@@ -188,7 +188,7 @@ impl Value {
             Value::Double(x) => double(*x),
             Value::Date(d) => date_text(*d),
             Value::Timestamp(t) => timestamp_text(*t),
-            Value::Binary(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+            Value::Binary(b) => hex(b),
             Value::Array(_) | Value::Struct(_) => self.literal(),
         })
     }
@@ -225,6 +225,17 @@ impl Value {
             }
         }
     }
+}
+
+/// Bytes as lower-case hexadecimal digits.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// `yyyy-MM-dd` of days since the epoch.

@@ -5,7 +5,7 @@ use super::date::format as format_date;
 use crate::dataflow::ast::Expr;
 use crate::dataflow::expr::compile::{kernel, CResult, Typed};
 use crate::dataflow::expr::types::DfType;
-use crate::dataflow::expr::value::Value;
+use crate::dataflow::expr::value::{hex, Value};
 
 /// `toString(x)` without a format.
 pub fn to_string_plain(x: Typed) -> Typed {
@@ -235,7 +235,7 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
             "hex" => {
                 arity(name, &a, 1, 1, e)?;
                 kernel(a.clone(), DfType::String, true, |v| match &v[0] {
-                    Value::Binary(b) => Value::Str(b.iter().map(|x| format!("{x:02x}")).collect()),
+                    Value::Binary(b) => Value::Str(hex(b)),
                     _ => Value::Null,
                 })
             }

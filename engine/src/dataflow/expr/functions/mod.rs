@@ -3,11 +3,17 @@
 //! the implementations.
 
 pub mod array;
+pub(crate) mod constant;
 pub mod conversion;
 pub mod date;
+mod entities;
+mod escape;
+mod hash;
 pub mod logical;
 pub mod math;
 pub mod string;
+#[cfg(test)]
+mod testing;
 
 use polars::prelude::{col, lit};
 
@@ -189,6 +195,14 @@ pub const NAMES: &[&str] = &[
     "intersect",
     "union",
     "flatten",
+    // hashes
+    "md5",
+    "sha1",
+    "sha2",
+    "crc32",
+    "blake2b",
+    "escape",
+    "unescape",
     // row state
     "isInsert",
     "isUpdate",
@@ -199,16 +213,20 @@ pub const NAMES: &[&str] = &[
 /// One family's entry point: `None` when it does not know the name.
 type Family = fn(&str, Vec<Typed>, &Expr) -> Option<CResult<Typed>>;
 
+/// The entry point of a family that reads its arguments unevaluated (lambdas, constants):
+/// `None` when it does not know the name.
+type RawFamily = fn(&str, &[&Expr], &Scope, &Expr) -> Option<CResult<Typed>>;
+
 /// Compiles a call.
 pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Typed> {
     if name.contains('#') {
         return super::cache::call(name, args, scope, e);
     }
-    if let Some(r) = array::lambda(name, args, scope, e) {
-        return r;
-    }
-    if let Some(r) = row_state(name, args, scope, e) {
-        return r;
+    let raw: [RawFamily; 4] = [array::lambda, row_state, hash::call, escape::call];
+    for family in raw {
+        if let Some(r) = family(name, args, scope, e) {
+            return r;
+        }
     }
     let mut typed = Vec::with_capacity(args.len());
     for a in args {
@@ -274,7 +292,7 @@ fn unknown(name: &str, e: &Expr) -> Problem {
 }
 
 /// Checks the number of arguments.
-pub fn arity(name: &str, args: &[Typed], min: usize, max: usize, e: &Expr) -> CResult<()> {
+pub fn arity<T>(name: &str, args: &[T], min: usize, max: usize, e: &Expr) -> CResult<()> {
     if args.len() < min || args.len() > max {
         let wanted = if min == max {
             format!("{min}")

@@ -6,7 +6,7 @@ use super::arity;
 use crate::dataflow::ast::Expr;
 use crate::dataflow::expr::compile::{kernel, CResult, Typed};
 use crate::dataflow::expr::types::DfType;
-use crate::dataflow::expr::value::Value;
+use crate::dataflow::expr::value::{hex, Value};
 
 fn text(v: &Value) -> String {
     v.to_text().unwrap_or_default()
@@ -342,7 +342,7 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
                         .iter()
                         .flat_map(|x| x.to_le_bytes())
                         .collect();
-                    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                    let h = hex(&b);
                     Value::Str(format!(
                         "{}-{}-4{}-a{}-{}",
                         &h[..8],
