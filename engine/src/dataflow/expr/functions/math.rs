@@ -150,45 +150,50 @@ fn float(a: Typed, f: fn(f64) -> f64) -> Typed {
 pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>> {
     let r = (|| -> CResult<Option<Typed>> {
         let mut it = a.clone().into_iter();
-        let mut next = || it.next().expect("arity checked");
+        // Arities are checked before arguments are taken; a missing one is still an error,
+        // never a panic.
+        let mut next = || {
+            it.next()
+                .ok_or_else(|| Problem::new(e.span, format!("`{name}` needs more arguments")))
+        };
         Ok(Some(match name {
             "add" => {
                 arity(name, &a, 2, 2, e)?;
-                add(next(), next(), e)?
+                add(next()?, next()?, e)?
             }
             "minus" | "subtract" => {
                 arity(name, &a, 2, 2, e)?;
-                subtract(next(), next(), e)?
+                subtract(next()?, next()?, e)?
             }
             "multiply" => {
                 arity(name, &a, 2, 2, e)?;
-                let (l, r) = (next(), next());
+                let (l, r) = (next()?, next()?);
                 let ty = DfType::wider(&l.ty, &r.ty);
                 Typed::new(l.expr * r.expr, ty)
             }
             "divide" => {
                 arity(name, &a, 2, 2, e)?;
-                divide(next(), next())
+                divide(next()?, next()?)
             }
             "mod" => {
                 arity(name, &a, 2, 2, e)?;
-                modulo(next(), next())
+                modulo(next()?, next()?)
             }
             "pmod" => {
                 arity(name, &a, 2, 2, e)?;
-                let (l, r) = (next(), next());
+                let (l, r) = (next()?, next()?);
                 let ty = DfType::wider(&l.ty, &r.ty);
                 kernel(vec![l, r], ty, true, |v| rem(&v[0], &v[1], true))
             }
             "negate" => {
                 arity(name, &a, 1, 1, e)?;
-                let x = next();
+                let x = next()?;
                 let ty = x.ty.clone();
                 Typed::new(lit(0).cast(ty.to_polars()) - x.expr, ty)
             }
             "abs" => {
                 arity(name, &a, 1, 1, e)?;
-                let x = next();
+                let x = next()?;
                 let ty = x.ty.clone();
                 kernel(vec![x], ty, true, |v| match &v[0] {
                     Value::Int(x) => Value::Int(x.abs()),
@@ -201,7 +206,7 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
             }
             "ceil" | "floor" => {
                 arity(name, &a, 1, 1, e)?;
-                let x = next();
+                let x = next()?;
                 if x.ty.is_integral() {
                     x
                 } else {
@@ -218,7 +223,7 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
             }
             "round" => {
                 arity(name, &a, 1, 3, e)?;
-                let x = next().cast(&DfType::Double);
+                let x = next()?.cast(&DfType::Double);
                 let mut args = vec![x];
                 args.extend(a.iter().skip(1).cloned());
                 kernel(args, DfType::Double, true, |v| {
@@ -228,20 +233,26 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
                     Value::Double(round(x, scale, mode))
                 })
             }
-            "sqrt" => float(next(), f64::sqrt),
-            "cbrt" => float(next(), f64::cbrt),
-            "log10" => float(next(), f64::log10),
-            "sin" => float(next(), f64::sin),
-            "cos" => float(next(), f64::cos),
-            "tan" => float(next(), f64::tan),
-            "asin" => float(next(), f64::asin),
-            "acos" => float(next(), f64::acos),
-            "atan" => float(next(), f64::atan),
-            "sinh" => float(next(), f64::sinh),
-            "cosh" => float(next(), f64::cosh),
-            "tanh" => float(next(), f64::tanh),
-            "degrees" => float(next(), f64::to_degrees),
-            "radians" => float(next(), f64::to_radians),
+            "sqrt" | "cbrt" | "log10" | "sin" | "cos" | "tan" | "asin" | "acos" | "atan"
+            | "sinh" | "cosh" | "tanh" | "degrees" | "radians"
+                if a.len() != 1 =>
+            {
+                return arity(name, &a, 1, 1, e).map(|()| None);
+            }
+            "sqrt" => float(next()?, f64::sqrt),
+            "cbrt" => float(next()?, f64::cbrt),
+            "log10" => float(next()?, f64::log10),
+            "sin" => float(next()?, f64::sin),
+            "cos" => float(next()?, f64::cos),
+            "tan" => float(next()?, f64::tan),
+            "asin" => float(next()?, f64::asin),
+            "acos" => float(next()?, f64::acos),
+            "atan" => float(next()?, f64::atan),
+            "sinh" => float(next()?, f64::sinh),
+            "cosh" => float(next()?, f64::cosh),
+            "tanh" => float(next()?, f64::tanh),
+            "degrees" => float(next()?, f64::to_degrees),
+            "radians" => float(next()?, f64::to_radians),
             "log" => {
                 arity(name, &a, 1, 2, e)?;
                 kernel(a.clone(), DfType::Double, true, |v| match v {
@@ -274,7 +285,7 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
             }
             "bitwiseand" | "bitwiseor" | "bitwisexor" => {
                 arity(name, &a, 2, 2, e)?;
-                let (l, r) = (next(), next());
+                let (l, r) = (next()?, next()?);
                 let ty = DfType::wider(&l.ty, &r.ty);
                 let op = name.to_owned();
                 kernel(vec![l, r], ty, true, move |v| {

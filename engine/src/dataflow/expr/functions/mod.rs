@@ -323,3 +323,24 @@ pub(crate) fn random_u64() -> u64 {
     );
     h.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataflow::parser::parse_expression;
+
+    /// The name lists claim what `call` dispatches: no listed name reaches "unknown",
+    /// and no number of arguments makes one panic.
+    #[test]
+    fn every_listed_name_is_dispatched_whatever_its_arguments() {
+        for name in NAMES.iter().chain(array::LAMBDA) {
+            for n in 0..5 {
+                let args = vec!["1"; n].join(", ");
+                let expr = parse_expression(&format!("{name}({args})")).unwrap();
+                if let Err(p) = compile(&expr, &Scope::default()) {
+                    assert!(!p.message.contains("not a function"), "{name}: {p:?}");
+                }
+            }
+        }
+    }
+}
