@@ -39,3 +39,14 @@ pub fn check(text: &str) -> (ast::Script, Vec<Problem>) {
     problems.sort_by_key(|p| p.span.start);
     (script, problems)
 }
+
+/// Whether mdflow computes the function `name` somewhere: in any expression, or as an
+/// aggregate (`aggregate`, `pivot`) or window (`window`) function, or as a cache sink's
+/// (`Cache#lookup(...)`).
+pub fn supports_function(name: &str) -> bool {
+    let listed = |list: &[&str]| list.iter().any(|n| n.eq_ignore_ascii_case(name));
+    expr::functions::known(name)
+        || listed(exec::AGGREGATE)
+        || listed(exec::WINDOW)
+        || listed(expr::cache::METHODS)
+}

@@ -5,8 +5,10 @@
 //! source for the `ExecuteDataFlow` activity), and the kinds in [`run`]'s list compile.
 //! Every other kind fails with [`ExecError::NotSupported`] naming the step.
 
+mod aggregates;
 mod assert;
 mod columns;
+mod derive;
 mod json;
 mod lookup;
 mod patterns;
@@ -22,6 +24,8 @@ use std::sync::Arc;
 
 use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
 
+pub use aggregates::AGGREGATE;
+pub use rows::WINDOW;
 pub(crate) use steps::ROW_MARK;
 
 use super::ast::Script;

@@ -12,6 +12,25 @@ use crate::dataflow::ast::{Arg, Expr, ExprKind, Lit, UnOp};
 use crate::dataflow::expr::value::{column_values, values_column};
 use crate::dataflow::expr::{DfType, Scope, Value};
 
+/// The window functions mdflow computes (the aggregates among them over the row range).
+pub const WINDOW: &[&str] = &[
+    "rowNumber",
+    "rank",
+    "denseRank",
+    "nTile",
+    "cumeDist",
+    "lag",
+    "lead",
+    "count",
+    "sum",
+    "avg",
+    "mean",
+    "min",
+    "max",
+    "first",
+    "last",
+];
+
 /// One window column: what it computes and over which argument values.
 struct Column {
     name: String,

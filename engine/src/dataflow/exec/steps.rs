@@ -163,42 +163,7 @@ impl Step<'_> {
                 let c = self.compile(cond, &scope)?;
                 Ok(first.filter(c.expr.fill_null(lit(false))))
             }
-            "derive" => {
-                let mut frame = first;
-                for a in &self.statement.args {
-                    match a {
-                        Arg::Assign(target, value) => {
-                            let Some(name) = target.as_name() else {
-                                return Err(self.invalid(
-                                    Problem::new(target.span, "a derived column needs a name")
-                                        .help(
-                                            "write name = expression, or a column pattern \
-                                               each(match(...), $$ = expression)",
-                                        ),
-                                ));
-                            };
-                            let scope = self.scope(&mut frame)?;
-                            let v = self.compile(value, &scope)?;
-                            frame = frame.with_column(v.expr.alias(name));
-                        }
-                        // A pattern's columns are computed from the columns as they were
-                        // before it, all at once.
-                        Arg::Positional(e) if e.as_call().is_some_and(|(n, _)| n == "each") => {
-                            let scope = self.scope(&mut frame)?;
-                            let mut columns = Vec::new();
-                            for p in self.expand_each(e, &scope)? {
-                                let v = self.compile(&p.value, &scope)?;
-                                columns.push(v.expr.alias(p.name.as_str()));
-                            }
-                            if !columns.is_empty() {
-                                frame = frame.with_columns(columns);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                Ok(frame)
-            }
+            "derive" => self.derive(first),
             "select" => self.select(first),
             "aggregate" => self.aggregate(first),
             "sort" => self.sort(first),
@@ -364,70 +329,6 @@ impl Step<'_> {
             }
         }
         Ok(keys)
-    }
-
-    /// An aggregate function over the group: `count()`, `sum(x)`, `countIf(c)`, ...; over
-    /// the group's rows where `mask` holds when there is one (pivot).
-    pub(super) fn aggregate_expr(
-        &self,
-        e: &Expr,
-        scope: &Scope,
-        mask: Option<&PExpr>,
-    ) -> Result<PExpr, ExecError> {
-        let Some((name, args)) = e.as_call() else {
-            return Err(self
-                .unsupported("aggregate expressions other than a single aggregate function call"));
-        };
-        let mut typed = Vec::new();
-        for a in args {
-            if let Arg::Positional(x) = a {
-                let mut t = self.compile(x, scope)?;
-                if let Some(m) = mask {
-                    t.expr = t.expr.filter(m.clone());
-                }
-                typed.push(t);
-            }
-        }
-        let arg = |i: usize| typed.get(i).map(|t| t.expr.clone());
-        let need = |i: usize| {
-            arg(i).ok_or_else(|| {
-                self.invalid(Problem::new(e.span, format!("`{name}` needs an argument")))
-            })
-        };
-        let when = |c: PExpr, v: PExpr| {
-            polars::prelude::when(c.fill_null(lit(false)))
-                .then(v)
-                .otherwise(lit(NULL))
-        };
-        let rows = || match mask {
-            Some(m) => m.clone().cast(DataType::Int64).sum(),
-            None => polars::prelude::len().cast(DataType::Int64),
-        };
-        Ok(match name.to_ascii_lowercase().as_str() {
-            "count" => match arg(0) {
-                Some(x) => x.count().cast(DataType::Int64),
-                None => rows(),
-            },
-            "countall" => rows(),
-            "countdistinct" => need(0)?.drop_nulls().n_unique().cast(DataType::Int64),
-            "countif" => need(0)?.fill_null(lit(false)).cast(DataType::Int64).sum(),
-            "sum" => need(0)?.sum(),
-            "sumif" => when(need(0)?, need(1)?).sum(),
-            "avg" | "mean" => need(0)?.mean(),
-            "avgif" | "meanif" => when(need(0)?, need(1)?).mean(),
-            "min" => need(0)?.min(),
-            "minif" => when(need(0)?, need(1)?).min(),
-            "max" => need(0)?.max(),
-            "maxif" => when(need(0)?, need(1)?).max(),
-            "first" => need(0)?.first(),
-            "last" => need(0)?.last(),
-            "collect" => need(0)?.implode(false),
-            "stddev" | "stddevsample" => need(0)?.std(1),
-            "stddevpopulation" => need(0)?.std(0),
-            "variance" | "variancesample" => need(0)?.var(1),
-            "variancepopulation" => need(0)?.var(0),
-            other => return Err(self.unsupported(format!("the aggregate function `{other}`"))),
-        })
     }
 
     pub(super) fn sort(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {

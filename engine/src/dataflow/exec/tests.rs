@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::{run, ExecError};
+use crate::dataflow::expr::value::column_values;
+use crate::dataflow::expr::Value;
 use crate::dataflow::parse_script;
 
 pub(super) fn flow(
@@ -167,7 +169,8 @@ fn cache_lookups_match_numbers_of_any_type_and_keep_the_first_row_of_a_key() {
         "source() ~> C
          C sink(store: 'cache', keys: ['code']) ~> Codes
          source() ~> R
-         R derive(label = Codes#lookup(n).label) ~> D
+         R derive(label = Codes#lookup(n).label,
+                  labels = map(Codes#mlookup(n), #item.label)) ~> D
          D sink() ~> Out",
         &[("C", codes), ("R", rows)],
     )
@@ -175,6 +178,11 @@ fn cache_lookups_match_numbers_of_any_type_and_keep_the_first_row_of_a_key() {
     let labels = out.sinks["Out"].column("label").unwrap().clone();
     let labels: Vec<Option<&str>> = labels.str().unwrap().iter().collect();
     assert_eq!(labels, [Some("one"), Some("two"), None]);
+    // mlookup gives every matching row, in the cache's order; none is an empty array.
+    let all = column_values(out.sinks["Out"].column("labels").unwrap());
+    let text =
+        |items: &[&str]| Value::Array(items.iter().map(|s| Value::Str(s.to_string())).collect());
+    assert_eq!(all, [text(&["one", "uno"]), text(&["two"]), text(&[])]);
 }
 
 #[test]

@@ -2,14 +2,15 @@
 //! memory for the rest of the run; other steps read them through
 //! `Cache#lookup(key, ...)` (the first row whose `keys` columns equal the arguments, as a
 //! structure, or null), `Cache#outputs()` (every row, as an array of structures) and
-//! `Cache#output()` (the first row).
+//! `Cache#output()` (the first row), and `Cache#mlookup(key, ...)` (every matching row, as
+//! an array of structures: empty without a match, null for a null key).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use polars::prelude::{
-    lit, map_multiple, Column, DataFrame, IdxCa, IdxSize, IntoColumn, IntoSeries, LiteralValue,
-    Series, SpecialEq,
+    lit, map_multiple, Column, DataFrame, IdxCa, IdxSize, IntoColumn, IntoSeries, ListChunked,
+    LiteralValue, Series, SpecialEq,
 };
 
 use super::compile::{compile, CResult, Scope, Typed};
@@ -24,8 +25,8 @@ pub struct CacheTable {
     name: String,
     rows: DataFrame,
     keys: Vec<String>,
-    /// Key text (see [`key_text`]) → the first row with that key.
-    index: HashMap<String, IdxSize>,
+    /// Key text (see [`key_text`]) → the rows with that key, in order.
+    index: HashMap<String, Vec<IdxSize>>,
 }
 
 impl CacheTable {
@@ -56,7 +57,7 @@ impl CacheTable {
                 row.clear();
                 row.extend(key_columns.iter().map(|c| c[i].clone()));
                 if let Some(key) = key_text(&row) {
-                    index.entry(key).or_insert(i as IdxSize);
+                    index.entry(key).or_insert_with(Vec::new).push(i as IdxSize);
                 }
             }
         }
@@ -143,7 +144,8 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
                 .help("write the rows to a sink with `store: 'cache'` and call it by its name")
         })?;
     match function.to_ascii_lowercase().as_str() {
-        "lookup" => lookup(&table, args, scope, e),
+        "lookup" => lookup(&table, args, scope, e, false),
+        "mlookup" => lookup(&table, args, scope, e, true),
         "outputs" | "output" => {
             if !args.is_empty() {
                 return Err(Problem::new(e.span, format!("`{name}` takes no arguments")));
@@ -153,14 +155,23 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
         }
         _ => Err(
             Problem::new(e.span, format!("a cache has no function `#{function}`"))
-                .help("a cache sink offers #lookup(key, ...), #outputs() and #output()"),
+                .help("a cache sink offers #lookup(key, ...), #mlookup(key, ...), #outputs() and #output()"),
         ),
     }
 }
 
-/// `Cache#lookup(k1, k2, ...)`: each row's matching cached row, matched on the sink's
-/// `keys` in order.
-fn lookup(table: &Arc<CacheTable>, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Typed> {
+/// The functions a cache sink offers, called as `Cache#name(...)`.
+pub const METHODS: &[&str] = &["lookup", "mlookup", "output", "outputs"];
+
+/// `Cache#lookup(k1, k2, ...)`: each row's first matching cached row, matched on the
+/// sink's `keys` in order; with `every`, `Cache#mlookup`: all of them, as an array.
+fn lookup(
+    table: &Arc<CacheTable>,
+    args: &[&Expr],
+    scope: &Scope,
+    e: &Expr,
+    every: bool,
+) -> CResult<Typed> {
     if table.keys.is_empty() {
         return Err(Problem::new(
             e.span,
@@ -185,8 +196,12 @@ fn lookup(table: &Arc<CacheTable>, args: &[&Expr], scope: &Scope, e: &Expr) -> C
     for a in args {
         exprs.push(compile(a, scope)?.expr);
     }
-    let ty = table.row_type();
+    let ty = match table.row_type() {
+        row if every => DfType::Array(Box::new(row)),
+        row => row,
+    };
     let dtype = ty.to_polars();
+    let list_type = dtype.clone();
     let table = Arc::clone(table);
     let expr = map_multiple(
         move |columns: &mut [Column]| {
@@ -198,20 +213,38 @@ fn lookup(table: &Arc<CacheTable>, args: &[&Expr], scope: &Scope, e: &Expr) -> C
             };
             let values: Vec<Vec<Value>> = columns.iter().map(column_values).collect();
             let mut key = Vec::with_capacity(values.len());
-            let positions: IdxCa = (0..len)
-                .map(|i| {
-                    key.clear();
-                    key.extend(values.iter().map(|v| {
-                        if v.len() == 1 {
-                            v[0].clone()
-                        } else {
-                            v[i].clone()
-                        }
-                    }));
-                    key_text(&key).and_then(|k| table.index.get(&k).copied())
-                })
-                .collect();
-            Ok(table.gather(&name, &positions)?.into_column())
+            let mut matches = (0..len).map(|i| {
+                key.clear();
+                key.extend(values.iter().map(|v| {
+                    if v.len() == 1 {
+                        v[0].clone()
+                    } else {
+                        v[i].clone()
+                    }
+                }));
+                key_text(&key).map(|k| table.index.get(&k).map_or(&[][..], Vec::as_slice))
+            });
+            if !every {
+                let positions: IdxCa = matches
+                    .map(|m| m.and_then(|rows| rows.first().copied()))
+                    .collect();
+                return Ok(table.gather(&name, &positions)?.into_column());
+            }
+            let mut lists = Vec::with_capacity(len);
+            for m in matches.by_ref() {
+                lists.push(match m {
+                    Some(rows) => {
+                        Some(table.gather(&name, &IdxCa::from_vec(name.clone(), rows.to_vec()))?)
+                    }
+                    None => None,
+                });
+            }
+            let list: ListChunked = lists.into_iter().collect();
+            Ok(list
+                .with_name(name)
+                .into_series()
+                .cast(&list_type)?
+                .into_column())
         },
         exprs,
         move |_, fields| Ok(field(fields[0].name(), &dtype)),

@@ -111,9 +111,11 @@ pub fn compile(e: &Expr, scope: &Scope) -> CResult<Typed> {
         }),
         ExprKind::Local(name) => Err(Problem::new(
             e.span,
-            format!("derived-column locals (`:{name}`) are not supported yet"),
+            format!("`:{name}` is a local, and locals belong to a derive"),
         )
-        .help("repeat the expression instead; docs/limitations.md")),
+        .help(format!(
+            "define it in a derive (:{name} = expression) and read it in that derive's columns"
+        ))),
         ExprKind::Unary(op, inner) => {
             let t = compile(inner, scope)?;
             Ok(match op {
