@@ -7,7 +7,7 @@
 use mdflow_engine::dataflow::expr::{evaluate, Value};
 
 /// Rows known to pass; raise it when more do.
-const FLOOR: usize = 182;
+const FLOOR: usize = 184;
 
 fn unquote(field: &str) -> String {
     match field.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
@@ -18,8 +18,14 @@ fn unquote(field: &str) -> String {
 
 fn close(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close(a, b))
+        // ADF's binary is a byte array, and its examples write one either way.
+        (Value::Binary(bytes), Value::Array(items))
+        | (Value::Array(items), Value::Binary(bytes)) => {
+            bytes.len() == items.len()
+                && bytes
+                    .iter()
+                    .zip(items)
+                    .all(|(b, i)| i.as_i64().is_some_and(|v| v as u8 == *b))
         }
         (Value::Struct(x), Value::Struct(y)) => {
             x.len() == y.len()
@@ -78,7 +84,7 @@ fn expression_vectors() {
 }
 
 /// Documented functions mdflow computes; raise it when more are.
-const FUNCTIONS_FLOOR: usize = 232;
+const FUNCTIONS_FLOOR: usize = 239;
 
 /// The documented functions (tests/fixtures/dataflows/expression-functions.tsv, a copy of
 /// the reference file) that mdflow computes somewhere; the rest are listed.

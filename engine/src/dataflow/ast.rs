@@ -421,6 +421,20 @@ impl Statement {
         names
     }
 
+    /// Whether any expression of the statement calls `function` (ignoring case).
+    pub fn calls(&self, function: &str) -> bool {
+        let mut args = self.args.clone();
+        let mut found = false;
+        for a in &mut args {
+            a.visit_mut(&mut |e| {
+                if let ExprKind::Call(n, _) = &e.kind {
+                    found |= n.text.eq_ignore_ascii_case(function);
+                }
+            });
+        }
+        found
+    }
+
     /// The first clause `name(...)` among the positional arguments.
     pub fn clause(&self, name: &str) -> Option<&[Arg]> {
         clause(&self.args, name)

@@ -139,4 +139,32 @@ mod tests {
             .contains("`:domain` is not a local defined before here"));
         assert!(problem.help.contains(":domain = expression"), "{problem:?}");
     }
+
+    #[test]
+    fn generators_give_each_row_its_own_value() {
+        let rows = df!("n" => [1i32, 2, 3, 4]).unwrap();
+        let script = "source() ~> M
+             M derive(r = random(), u = uuid(), s = nextSequence(), p = partitionId(),
+                      seeded = random(7)) ~> D
+             D sink() ~> Out";
+        let run = || flow(script, &[("M", rows.clone())]).unwrap().sinks["Out"].clone();
+        let (first, second) = (run(), run());
+        let distinct = |c: &str| first.column(c).unwrap().n_unique().unwrap();
+        assert_eq!(
+            (distinct("r"), distinct("u"), distinct("seeded")),
+            (4, 4, 4)
+        );
+        let sequence: Vec<Option<i64>> = first.column("s").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(sequence, [Some(0), Some(1), Some(2), Some(3)]);
+        assert_eq!(first.column("p").unwrap().i32().unwrap().max(), Some(0));
+        // A seed repeats its numbers; without one, runs differ.
+        assert!(first
+            .column("seeded")
+            .unwrap()
+            .equals(second.column("seeded").unwrap()));
+        assert!(!first
+            .column("r")
+            .unwrap()
+            .equals(second.column("r").unwrap()));
+    }
 }

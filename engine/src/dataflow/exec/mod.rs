@@ -285,8 +285,12 @@ impl<'s> Batched<'s> {
                 }
                 streams
             } else {
-                // A cache is written after the batches: its readers run then too.
-                fed_by_region && is_row_local(kind) && s.caches_read().is_empty()
+                // A cache is written after the batches: its readers run then too. A
+                // sequence numbers the whole stream with one counter.
+                fed_by_region
+                    && is_row_local(kind)
+                    && s.caches_read().is_empty()
+                    && !s.calls("nextSequence")
             };
             if local {
                 in_region[i] = true;

@@ -239,6 +239,34 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
                     _ => Value::Null,
                 })
             }
+            // Bitsets are arrays of longs, bit n (from 0) in long n / 64, as Java's BitSet
+            // writes them with toLongArray.
+            "tobitset" => {
+                arity(name, &a, 1, 1, e)?;
+                kernel(a.clone(), bitset_type(), true, |v| {
+                    set_bits(Vec::new(), &v[0]).map_or(Value::Null, bitset_value)
+                })
+            }
+            "setbitset" => {
+                arity(name, &a, 2, 2, e)?;
+                kernel(a.clone(), bitset_type(), true, |v| {
+                    set_bits(bitset_words(&v[0]), &v[1]).map_or(Value::Null, bitset_value)
+                })
+            }
+            "isbitset" => {
+                arity(name, &a, 2, 2, e)?;
+                kernel(a.clone(), DfType::Boolean, true, |v| {
+                    let words = bitset_words(&v[0]);
+                    match v[1].as_i64().and_then(|n| u64::try_from(n).ok()) {
+                        Some(n) => Value::Bool(
+                            words
+                                .get((n / 64) as usize)
+                                .is_some_and(|w| w & (1 << (n % 64)) != 0),
+                        ),
+                        None => Value::Null,
+                    }
+                })
+            }
             "unhex" => {
                 arity(name, &a, 1, 1, e)?;
                 kernel(a.clone(), DfType::Binary, true, |v| {
@@ -254,4 +282,41 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
         }))
     })();
     r.transpose()
+}
+
+fn bitset_type() -> DfType {
+    DfType::Array(Box::new(DfType::Long))
+}
+
+/// A bitset's words; null words count as empty.
+fn bitset_words(v: &Value) -> Vec<u64> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|w| w.as_i64().unwrap_or(0) as u64)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `words` with the bits at `positions` (an array of whole numbers) set, grown as needed;
+/// `None` for a negative position.
+fn set_bits(mut words: Vec<u64>, positions: &Value) -> Option<Vec<u64>> {
+    let Value::Array(items) = positions else {
+        return None;
+    };
+    for p in items {
+        let Some(n) = p.as_i64() else { continue };
+        let n = u64::try_from(n).ok()?;
+        let word = (n / 64) as usize;
+        if words.len() <= word {
+            words.resize(word + 1, 0);
+        }
+        words[word] |= 1 << (n % 64);
+    }
+    Some(words)
+}
+
+fn bitset_value(words: Vec<u64>) -> Value {
+    Value::Array(words.into_iter().map(|w| Value::Long(w as i64)).collect())
 }

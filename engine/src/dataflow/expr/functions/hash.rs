@@ -1,4 +1,4 @@
-//! Hashes of values: `md5`, `sha1`, `sha2`, `crc32` and `blake2b`.
+//! Hashes of values: `md5`, `sha1`, `sha2`, `crc32`, `blake2b` and `blake2bBinary`.
 //!
 //! The arguments are serialised one after another, with no separator, and the bytes hashed
 //! once. The encodings below reproduce ADF's documented examples exactly: an integer is 4
@@ -37,20 +37,27 @@ enum Algorithm {
 impl Algorithm {
     /// The hash of `bytes`: lower-case hexadecimal text, or a long for `crc32`.
     fn hash(self, bytes: &[u8]) -> Value {
-        let digest = match self {
+        match self.digest(bytes) {
+            Some(digest) => Value::Str(hex(&digest)),
+            None if matches!(self, Algorithm::Crc32) => {
+                Value::Long(i64::from(crc32fast::hash(bytes)))
+            }
+            None => Value::Null,
+        }
+    }
+
+    /// The digest's bytes; `None` for `crc32`, a number rather than bytes.
+    fn digest(self, bytes: &[u8]) -> Option<Vec<u8>> {
+        Some(match self {
             Algorithm::Md5 => md5::Md5::digest(bytes).to_vec(),
             Algorithm::Sha1 => sha1::Sha1::digest(bytes).to_vec(),
             Algorithm::Sha2(224) => sha2::Sha224::digest(bytes).to_vec(),
             Algorithm::Sha2(384) => sha2::Sha384::digest(bytes).to_vec(),
             Algorithm::Sha2(512) => sha2::Sha512::digest(bytes).to_vec(),
             Algorithm::Sha2(_) => sha2::Sha256::digest(bytes).to_vec(),
-            Algorithm::Blake2b(size) => match blake2b(bytes, size) {
-                Some(d) => d,
-                None => return Value::Null,
-            },
-            Algorithm::Crc32 => return Value::Long(i64::from(crc32fast::hash(bytes))),
-        };
-        Value::Str(hex(&digest))
+            Algorithm::Blake2b(size) => blake2b(bytes, size)?,
+            Algorithm::Crc32 => return None,
+        })
     }
 }
 
@@ -105,7 +112,7 @@ pub(super) fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> Optio
     let lower = name.to_ascii_lowercase();
     if !matches!(
         lower.as_str(),
-        "md5" | "sha1" | "sha2" | "crc32" | "blake2b"
+        "md5" | "sha1" | "sha2" | "crc32" | "blake2b" | "blake2bbinary"
     ) {
         return None;
     }
@@ -120,7 +127,8 @@ fn compile_hash(
     e: &Expr,
 ) -> CResult<Typed> {
     // sha2 and blake2b take the digest's size first; it is not hashed.
-    let sized = matches!(lower, "sha2" | "blake2b");
+    let sized = matches!(lower, "sha2" | "blake2b" | "blake2bbinary");
+    let binary = lower == "blake2bbinary";
     arity(name, args, 1 + usize::from(sized), usize::MAX, e)?;
     let algorithm = match lower {
         "md5" => Algorithm::Md5,
@@ -137,6 +145,7 @@ fn compile_hash(
     let types: Vec<DfType> = typed.iter().map(|t| t.ty.clone()).collect();
     let out = match algorithm {
         Algorithm::Crc32 => DfType::Long,
+        _ if binary => DfType::Binary,
         _ => DfType::String,
     };
     Ok(kernel(typed, out, false, move |row| {
@@ -144,7 +153,10 @@ fn compile_hash(
         for (v, t) in row.iter().zip(&types) {
             serialise(v, t, &mut bytes);
         }
-        algorithm.hash(&bytes)
+        match algorithm.digest(&bytes) {
+            Some(digest) if binary => Value::Binary(digest),
+            _ => algorithm.hash(&bytes),
+        }
     }))
 }
 
@@ -200,6 +212,10 @@ mod tests {
             assert_eq!(eval(&text), Value::Str(want.into()), "{text}");
         }
         assert_eq!(eval(&format!("crc32(256, {ROW})")), Value::Long(3630253689));
+        assert_eq!(
+            eval(&format!("hex(blake2bBinary(256, {ROW}))")),
+            Value::Str(hashes[3].1.into())
+        );
     }
 
     #[test]

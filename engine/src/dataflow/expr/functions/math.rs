@@ -301,12 +301,6 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
                     }
                 })
             }
-            "random" => {
-                arity(name, &a, 0, 1, e)?;
-                kernel(a.clone(), DfType::Long, false, |_| {
-                    Value::Long(super::random_u64() as i64)
-                })
-            }
             _ => return Ok(None),
         }))
     })();

@@ -3,11 +3,13 @@
 //! the implementations.
 
 pub mod array;
+mod charset;
 pub(crate) mod constant;
 pub mod conversion;
 pub mod date;
 mod entities;
 mod escape;
+mod generate;
 mod hash;
 pub mod logical;
 pub mod math;
@@ -129,6 +131,8 @@ pub const NAMES: &[&str] = &[
     "ascii",
     "char",
     "uuid",
+    "nextSequence",
+    "partitionId",
     "normalize",
     "jaroWinkler",
     // date and time
@@ -184,6 +188,9 @@ pub const NAMES: &[&str] = &[
     "toBinary",
     "hex",
     "unhex",
+    "toBitSet",
+    "setBitSet",
+    "isBitSet",
     // array
     "array",
     "at",
@@ -201,6 +208,9 @@ pub const NAMES: &[&str] = &[
     "sha2",
     "crc32",
     "blake2b",
+    "blake2bBinary",
+    "encode",
+    "decode",
     "escape",
     "unescape",
     // row state
@@ -222,7 +232,14 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
     if name.contains('#') {
         return super::cache::call(name, args, scope, e);
     }
-    let raw: [RawFamily; 4] = [array::lambda, row_state, hash::call, escape::call];
+    let raw: [RawFamily; 6] = [
+        array::lambda,
+        row_state,
+        hash::call,
+        escape::call,
+        charset::call,
+        generate::call,
+    ];
     for family in raw {
         if let Some(r) = family(name, args, scope, e) {
             return r;

@@ -6,7 +6,7 @@ use super::arity;
 use crate::dataflow::ast::Expr;
 use crate::dataflow::expr::compile::{kernel, CResult, Typed};
 use crate::dataflow::expr::types::DfType;
-use crate::dataflow::expr::value::{hex, Value};
+use crate::dataflow::expr::value::Value;
 
 fn text(v: &Value) -> String {
     v.to_text().unwrap_or_default()
@@ -334,24 +334,6 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
             "normalize" => {
                 arity(name, &a, 1, 1, e)?;
                 a[0].clone()
-            }
-            "uuid" => {
-                arity(name, &a, 0, 0, e)?;
-                kernel(vec![], DfType::String, false, |_| {
-                    let b: Vec<u8> = [super::random_u64(), super::random_u64()]
-                        .iter()
-                        .flat_map(|x| x.to_le_bytes())
-                        .collect();
-                    let h = hex(&b);
-                    Value::Str(format!(
-                        "{}-{}-4{}-a{}-{}",
-                        &h[..8],
-                        &h[8..12],
-                        &h[13..16],
-                        &h[17..20],
-                        &h[20..32]
-                    ))
-                })
             }
             "jarowinkler" => {
                 arity(name, &a, 2, 2, e)?;
