@@ -131,6 +131,7 @@ fn field_type(t: &DfType) -> FieldType {
         DfType::Double | DfType::Float | DfType::Decimal(..) => FieldType::Double,
         DfType::Timestamp => FieldType::DateTime,
         DfType::Array(inner) => FieldType::List(Box::new(field_type(inner))),
+        DfType::Map(k, v) => field_type(&DfType::Array(Box::new(DfType::map_entry(k, v)))),
         DfType::Struct(fields) => FieldType::Struct(
             fields
                 .iter()

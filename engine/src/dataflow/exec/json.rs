@@ -146,6 +146,13 @@ fn to_json(v: &Value) -> Json {
                 .map(|(n, v)| (n.clone(), to_json(v)))
                 .collect(),
         ),
+        // An object keyed by the keys' text, as Spark writes a map.
+        Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_text().unwrap_or_default(), to_json(v)))
+                .collect(),
+        ),
     }
 }
 

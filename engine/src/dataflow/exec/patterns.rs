@@ -39,7 +39,7 @@ struct Candidate {
 fn type_name(ty: &DfType) -> String {
     match ty {
         DfType::Decimal(..) => "decimal".into(),
-        DfType::Struct(_) | DfType::Array(_) => "complex".into(),
+        DfType::Struct(_) | DfType::Array(_) | DfType::Map(..) => "complex".into(),
         other => other.name(),
     }
 }

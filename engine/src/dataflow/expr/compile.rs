@@ -195,8 +195,13 @@ pub fn compile(e: &Expr, scope: &Scope) -> CResult<Typed> {
             }
             functions::array::make_array(typed)
         }
-        ExprKind::Map(_) => Err(Problem::new(e.span, "map literals are not supported yet")
-            .help("docs/limitations.md lists what is missing")),
+        ExprKind::Map(pairs) => {
+            let mut typed = Vec::new();
+            for (k, v) in pairs {
+                typed.push((compile(k, scope)?, compile(v, scope)?));
+            }
+            Ok(functions::map::make_map(typed))
+        }
         ExprKind::Struct(fields) => {
             let mut exprs = Vec::new();
             let mut types = Vec::new();
@@ -309,6 +314,11 @@ where
     let dtype = out.to_polars();
     let result_type = dtype.clone();
     let f = Arc::new(f);
+    // Maps arrive as lists of entries; the function sees them as maps.
+    let shapes: Vec<Option<DfType>> = args
+        .iter()
+        .map(|a| a.ty.has_map().then(|| a.ty.clone()))
+        .collect();
     let mut exprs: Vec<PExpr> = args.into_iter().map(|a| a.expr).collect();
     if exprs.is_empty() {
         exprs.push(lit(0));
@@ -323,7 +333,17 @@ where
             } else {
                 columns.iter().map(Column::len).max().unwrap_or(0)
             };
-            let values: Vec<Vec<Value>> = columns.iter().map(column_values).collect();
+            let values: Vec<Vec<Value>> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match shapes.get(i) {
+                    Some(Some(ty)) => column_values(c)
+                        .into_iter()
+                        .map(|v| v.conform(ty))
+                        .collect(),
+                    _ => column_values(c),
+                })
+                .collect();
             let mut out = Vec::with_capacity(len);
             let mut row = Vec::with_capacity(values.len());
             for i in 0..len {

@@ -38,13 +38,15 @@ pub fn evaluate(text: &str, row: &Json) -> Result<Value, EvalError> {
         ..Scope::default()
     };
     let typed = compile(&expr, &scope).map_err(|p| render(vec![p]))?;
+    let ty = typed.ty.clone();
     let out = frame
         .lazy()
         .select([typed.expr.alias("value")])
         .collect()
         .map_err(|e| EvalError::Failed(e.to_string()))?;
     let values = column_values(&out.columns()[0]);
-    Ok(values.into_iter().next().unwrap_or(Value::Null))
+    let value = values.into_iter().next().unwrap_or(Value::Null);
+    Ok(value.conform(&ty))
 }
 
 /// A one-row frame from a JSON object: strings, whole numbers (integer, or long when

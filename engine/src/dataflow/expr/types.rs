@@ -35,6 +35,9 @@ pub enum DfType {
     Array(Box<DfType>),
     /// `(a as type, ...)`
     Struct(Vec<(String, DfType)>),
+    /// A map of keys to values (`['k' -> 'v']`); held as a list of `{key, value}`
+    /// structures, in the order the entries were made.
+    Map(Box<DfType>, Box<DfType>),
     /// The type of `null` before it meets another type.
     Null,
 }
@@ -100,7 +103,28 @@ impl DfType {
                     .map(|(n, t)| Field::new(n.as_str().into(), t.to_polars()))
                     .collect(),
             ),
+            DfType::Map(k, v) => DfType::Array(Box::new(DfType::map_entry(k, v))).to_polars(),
             DfType::Null => DataType::Null,
+        }
+    }
+
+    /// The structure one entry of a map is held as.
+    pub fn map_entry(key: &DfType, value: &DfType) -> DfType {
+        DfType::Struct(vec![
+            ("key".into(), key.clone()),
+            ("value".into(), value.clone()),
+        ])
+    }
+
+    /// Whether a map is anywhere in the type (values of it need [`Value::conform`]).
+    ///
+    /// [`Value::conform`]: super::value::Value::conform
+    pub fn has_map(&self) -> bool {
+        match self {
+            DfType::Map(..) => true,
+            DfType::Array(t) => t.has_map(),
+            DfType::Struct(fields) => fields.iter().any(|(_, t)| t.has_map()),
+            _ => false,
         }
     }
 
@@ -193,6 +217,7 @@ impl DfType {
                     .collect();
                 format!("({})", f.join(", "))
             }
+            DfType::Map(k, v) => format!("map<{}, {}>", k.name(), v.name()),
             DfType::Null => "null".into(),
         }
     }

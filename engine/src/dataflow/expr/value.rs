@@ -34,6 +34,8 @@ pub enum Value {
     Array(Vec<Value>),
     /// A structure.
     Struct(Vec<(String, Value)>),
+    /// A map's entries, in order.
+    Map(Vec<(Value, Value)>),
 }
 
 impl Value {
@@ -88,6 +90,15 @@ impl Value {
     pub fn to_any(&self, dtype: &DataType) -> AnyValue<'static> {
         match (self, dtype) {
             (Value::Null, _) => AnyValue::Null,
+            (Value::Map(entries), DataType::List(_)) => Value::Array(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        Value::Struct(vec![("key".into(), k.clone()), ("value".into(), v.clone())])
+                    })
+                    .collect(),
+            )
+            .to_any(dtype),
             (Value::Array(items), DataType::List(inner)) => {
                 let values: Vec<AnyValue> = items.iter().map(|v| v.to_any(inner)).collect();
                 match Series::from_any_values_and_dtype(PlSmallStr::EMPTY, &values, inner, false) {
@@ -116,7 +127,7 @@ impl Value {
             (Value::Date(d), _) => AnyValue::Date(*d),
             (Value::Timestamp(t), _) => AnyValue::Datetime(*t, TimeUnit::Microseconds, None),
             (Value::Binary(b), _) => AnyValue::BinaryOwned(b.clone()),
-            (Value::Array(_) | Value::Struct(_), _) => AnyValue::Null,
+            (Value::Array(_) | Value::Struct(_) | Value::Map(_), _) => AnyValue::Null,
         }
     }
 
@@ -143,6 +154,59 @@ impl Value {
             Value::Struct(f) => {
                 DfType::Struct(f.iter().map(|(n, v)| (n.clone(), v.df_type())).collect())
             }
+            Value::Map(entries) => {
+                let first = |pick: fn(&(Value, Value)) -> &Value| {
+                    entries
+                        .iter()
+                        .map(|e| pick(e).df_type())
+                        .find(|t| *t != DfType::Null)
+                        .unwrap_or(DfType::Null)
+                };
+                DfType::Map(Box::new(first(|e| &e.0)), Box::new(first(|e| &e.1)))
+            }
+        }
+    }
+
+    /// The value as `ty` holds it: a map arrives from Polars as an array of `{key, value}`
+    /// structures, and becomes a [`Value::Map`] again here.
+    pub fn conform(self, ty: &DfType) -> Value {
+        match (self, ty) {
+            (Value::Array(items), DfType::Map(k, v)) => Value::Map(
+                items
+                    .into_iter()
+                    .map(|entry| {
+                        let mut fields = match entry {
+                            Value::Struct(fields) => fields,
+                            _ => Vec::new(),
+                        };
+                        let mut take = |name: &str| {
+                            fields
+                                .iter()
+                                .position(|(n, _)| n == name)
+                                .map_or(Value::Null, |i| fields.swap_remove(i).1)
+                        };
+                        let key = take("key").conform(k);
+                        (key, take("value").conform(v))
+                    })
+                    .collect(),
+            ),
+            (Value::Array(items), DfType::Array(t)) if t.has_map() => {
+                Value::Array(items.into_iter().map(|x| x.conform(t)).collect())
+            }
+            (Value::Struct(fields), DfType::Struct(types)) if ty.has_map() => Value::Struct(
+                fields
+                    .into_iter()
+                    .map(|(n, x)| {
+                        let t = types.iter().find(|(tn, _)| *tn == n).map(|(_, t)| t);
+                        let x = match t {
+                            Some(t) => x.conform(t),
+                            None => x,
+                        };
+                        (n, x)
+                    })
+                    .collect(),
+            ),
+            (other, _) => other,
         }
     }
 
@@ -189,7 +253,7 @@ impl Value {
             Value::Date(d) => date_text(*d),
             Value::Timestamp(t) => timestamp_text(*t),
             Value::Binary(b) => hex(b),
-            Value::Array(_) | Value::Struct(_) => self.literal(),
+            Value::Array(_) | Value::Struct(_) | Value::Map(_) => self.literal(),
         })
     }
 
@@ -222,6 +286,15 @@ impl Value {
                     .map(|(n, v)| format!("{n} = {}", v.literal()))
                     .collect();
                 format!("@({})", fields.join(", "))
+            }
+            // `[]` would read back as an array.
+            Value::Map(entries) if entries.is_empty() => "keyValues([], [])".into(),
+            Value::Map(entries) => {
+                let entries: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{} -> {}", k.literal(), v.literal()))
+                    .collect();
+                format!("[{}]", entries.join(", "))
             }
         }
     }

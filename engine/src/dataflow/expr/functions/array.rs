@@ -32,10 +32,13 @@ pub fn make_array(items: Vec<Typed>) -> CResult<Typed> {
 
 /// `a[i]`: arrays from 1, maps by key; null out of range.
 pub fn index(base: Typed, i: Typed, e: &Expr) -> CResult<Typed> {
+    if let DfType::Map(..) = base.ty {
+        return Ok(super::map::value_of(base, i));
+    }
     let DfType::Array(item) = base.ty.clone() else {
         return Err(
             Problem::new(e.span, format!("cannot index a {}", base.ty.name()))
-                .help("only arrays take `[index]`"),
+                .help("only arrays and maps take `[index]`"),
         );
     };
     Ok(kernel(vec![base, i], *item, true, |v| {
@@ -64,7 +67,12 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
                 index(a[0].clone(), a[1].clone(), e)?
             }
             // An array column's lengths come from its offsets, without reading its items.
-            "size" if matches!(a.first().map(|x| &x.ty), Some(DfType::Array(_))) => {
+            "size"
+                if matches!(
+                    a.first().map(|x| &x.ty),
+                    Some(DfType::Array(_) | DfType::Map(..))
+                ) =>
+            {
                 arity(name, &a, 1, 1, e)?;
                 let x = a[0].expr.clone();
                 Typed::new(
@@ -171,7 +179,7 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
     r.transpose()
 }
 
-fn same(a: &Value, b: &Value) -> bool {
+pub(super) fn same(a: &Value, b: &Value) -> bool {
     a == b
         || order(a, b) == std::cmp::Ordering::Equal && a.df_type() == b.df_type()
         || (a.as_f64().is_some() && a.as_f64() == b.as_f64())
@@ -179,13 +187,13 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// A lambda compiled over a frame of its variables.
 #[derive(Clone)]
-struct Lambda {
+pub(super) struct Lambda {
     expr: polars::prelude::Expr,
-    ty: DfType,
+    pub(super) ty: DfType,
 }
 
 impl Lambda {
-    fn compile(body: &Expr, vars: &[(&str, DfType)], scope: &Scope) -> CResult<Lambda> {
+    pub(super) fn compile(body: &Expr, vars: &[(&str, DfType)], scope: &Scope) -> CResult<Lambda> {
         let mut schema = Schema::default();
         for (n, t) in vars {
             schema.insert(PlSmallStr::from(*n), t.to_polars());
@@ -204,7 +212,7 @@ impl Lambda {
     }
 
     /// Evaluates over columns of values, one per variable.
-    fn run(&self, vars: &[(&str, DfType, Vec<Value>)]) -> Vec<Value> {
+    pub(super) fn run(&self, vars: &[(&str, DfType, Vec<Value>)]) -> Vec<Value> {
         let columns = vars
             .iter()
             .map(|(n, t, v)| values_column(PlSmallStr::from(*n), v, &t.to_polars()))

@@ -92,23 +92,28 @@ fn format_number(x: f64, pattern: &str) -> Option<String> {
     })
 }
 
+/// A whole number of `bits`. Numbers out of range wrap, as Spark's casts of numbers do
+/// (`toByte(0xad)` is -83); text out of range gives null, as Spark's casts of text do.
 fn to_int(v: &[Value], bits: u32) -> Value {
     let pattern = v.get(1).and_then(Value::as_str);
-    let n = match &v[0] {
-        Value::Str(s) => parse_integral(s, pattern),
-        Value::Bool(b) => Some(i64::from(*b)),
-        other => other.as_f64().map(|f| f.trunc() as i64),
+    let (n, wraps) = match &v[0] {
+        Value::Str(s) => (parse_integral(s, pattern), false),
+        Value::Bool(b) => (Some(i64::from(*b)), false),
+        other => (other.as_f64().map(|f| f.trunc() as i64), true),
     };
-    let fits = |n: i64| match bits {
-        8 => i8::try_from(n).is_ok(),
-        16 => i16::try_from(n).is_ok(),
-        32 => i32::try_from(n).is_ok(),
-        _ => true,
+    let Some(n) = n else {
+        return Value::Null;
     };
-    match n {
-        Some(n) if fits(n) && bits == 64 => Value::Long(n),
-        Some(n) if fits(n) => Value::Int(n as i32),
-        _ => Value::Null,
+    let narrowed = match bits {
+        8 => i64::from(n as i8),
+        16 => i64::from(n as i16),
+        32 => i64::from(n as i32),
+        _ => n,
+    };
+    match (bits, wraps || narrowed == n) {
+        (_, false) => Value::Null,
+        (64, true) => Value::Long(narrowed),
+        (_, true) => Value::Int(narrowed as i32),
     }
 }
 

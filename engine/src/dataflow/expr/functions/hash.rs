@@ -95,6 +95,16 @@ fn serialise(v: &Value, ty: &DfType, out: &mut Vec<u8>) {
             };
             items.iter().for_each(|x| serialise(x, &item, out));
         }
+        (Value::Map(entries), _) => {
+            let (k, v) = match ty {
+                DfType::Map(k, v) => (k.as_ref().clone(), v.as_ref().clone()),
+                _ => (DfType::Null, DfType::Null),
+            };
+            for (key, value) in entries {
+                serialise(key, &k, out);
+                serialise(value, &v, out);
+            }
+        }
         (Value::Struct(fields), _) => {
             for (i, (_, x)) in fields.iter().enumerate() {
                 let t = match ty {

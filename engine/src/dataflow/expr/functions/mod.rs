@@ -12,6 +12,7 @@ mod escape;
 mod generate;
 mod hash;
 pub mod logical;
+pub mod map;
 pub mod math;
 pub mod string;
 #[cfg(test)]
@@ -202,6 +203,11 @@ pub const NAMES: &[&str] = &[
     "intersect",
     "union",
     "flatten",
+    // maps
+    "associate",
+    "keyValues",
+    "mapAssociation",
+    "reassociate",
     // hashes
     "md5",
     "sha1",
@@ -232,13 +238,14 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
     if name.contains('#') {
         return super::cache::call(name, args, scope, e);
     }
-    let raw: [RawFamily; 6] = [
+    let raw: [RawFamily; 7] = [
         array::lambda,
         row_state,
         hash::call,
         escape::call,
         charset::call,
         generate::call,
+        map::call,
     ];
     for family in raw {
         if let Some(r) = family(name, args, scope, e) {
