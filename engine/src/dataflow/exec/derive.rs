@@ -167,4 +167,28 @@ mod tests {
             .unwrap()
             .equals(second.column("r").unwrap()));
     }
+
+    #[test]
+    fn metafunctions_read_columns_by_name_and_type() {
+        let out = flow(
+            "source() ~> M
+             M derive(each(match(typeMatch(type, 'number')), $$ = $$ * 10),
+                      picked = byName('SENDER'),
+                      second = byPosition(2),
+                      known = hasColumn('size')) ~> D
+             D sink() ~> Out",
+            &[("M", senders())],
+        )
+        .unwrap();
+        let expected = df!(
+            "sender" => ["A@Contoso.com", "b@fabrikam.COM"],
+            "size" => [100i32, 200],
+            "picked" => ["A@Contoso.com", "b@fabrikam.COM"],
+            "second" => [100i32, 200],
+            "known" => [true, true]
+        )
+        .unwrap();
+        let frame = &out.sinks["Out"];
+        assert!(frame.equals_missing(&expected), "{frame}");
+    }
 }

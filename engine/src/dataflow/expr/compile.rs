@@ -218,7 +218,9 @@ pub fn compile(e: &Expr, scope: &Scope) -> CResult<Typed> {
     }
 }
 
-fn column(stream: Option<&str>, name: &str, scope: &Scope, e: &Expr) -> CResult<Typed> {
+/// The column `name` (of `stream`, in a step with several inputs), matched ignoring case
+/// as in ADF when no column has exactly that name; `None` when there is none.
+pub(crate) fn find_column(stream: Option<&str>, name: &str, scope: &Scope) -> Option<Typed> {
     let resolved = match stream {
         Some(s) => scope
             .qualified
@@ -228,7 +230,6 @@ fn column(stream: Option<&str>, name: &str, scope: &Scope, e: &Expr) -> CResult<
             .unwrap_or_else(|| name.to_owned()),
         None => name.to_owned(),
     };
-    // Column names match ignoring case, as in ADF.
     let found = scope
         .schema
         .iter()
@@ -238,22 +239,20 @@ fn column(stream: Option<&str>, name: &str, scope: &Scope, e: &Expr) -> CResult<
                 .schema
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(&resolved))
-        });
-    match found {
-        Some((n, d)) => Ok(Typed::new(col(n.clone()), DfType::from_polars(d))),
-        None => {
-            let known: Vec<&str> = scope.schema.iter_names().map(|n| n.as_str()).collect();
-            Err(
-                Problem::new(e.span, format!("no column `{resolved}` in the input")).help(
-                    if known.is_empty() {
-                        "the input has no columns".to_owned()
-                    } else {
-                        format!("the columns are: {}", known.join(", "))
-                    },
-                ),
-            )
-        }
-    }
+        })?;
+    let (n, d) = found;
+    Some(Typed::new(col(n.clone()), DfType::from_polars(d)))
+}
+
+fn column(stream: Option<&str>, name: &str, scope: &Scope, e: &Expr) -> CResult<Typed> {
+    find_column(stream, name, scope).ok_or_else(|| {
+        let known: Vec<&str> = scope.schema.iter_names().map(|n| n.as_str()).collect();
+        Problem::new(e.span, format!("no column `{name}` in the input")).help(if known.is_empty() {
+            "the input has no columns".to_owned()
+        } else {
+            format!("the columns are: {}", known.join(", "))
+        })
+    })
 }
 
 /// A literal's expression and type.

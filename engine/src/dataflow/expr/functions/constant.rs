@@ -19,6 +19,15 @@ pub(crate) fn constant(e: &Expr, scope: &Scope) -> Option<Value> {
             Value::Double(x) => Value::Double(-x),
             _ => return None,
         },
+        // `true()`, `false()` and `null()` are literals written as calls.
+        ExprKind::Call(name, args) if args.is_empty() => {
+            match name.text.to_ascii_lowercase().as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                "null" => Value::Null,
+                _ => return None,
+            }
+        }
         ExprKind::Array(items) => Value::Array(
             items
                 .iter()

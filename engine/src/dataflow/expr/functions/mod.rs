@@ -14,6 +14,7 @@ mod hash;
 pub mod logical;
 pub mod map;
 pub mod math;
+mod meta;
 pub mod string;
 #[cfg(test)]
 mod testing;
@@ -208,6 +209,17 @@ pub const NAMES: &[&str] = &[
     "keyValues",
     "mapAssociation",
     "reassociate",
+    // metafunctions
+    "columnNames",
+    "columns",
+    "hasColumn",
+    "byName",
+    "byNames",
+    "byPosition",
+    "byPath",
+    "hasPath",
+    "byItem",
+    "typeMatch",
     // hashes
     "md5",
     "sha1",
@@ -238,7 +250,7 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
     if name.contains('#') {
         return super::cache::call(name, args, scope, e);
     }
-    let raw: [RawFamily; 7] = [
+    let raw: [RawFamily; 8] = [
         array::lambda,
         row_state,
         hash::call,
@@ -246,6 +258,7 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
         charset::call,
         generate::call,
         map::call,
+        meta::call,
     ];
     for family in raw {
         if let Some(r) = family(name, args, scope, e) {
