@@ -1,15 +1,16 @@
 //! lookup: a left outer join that keeps one match per row.
 
-use polars::prelude::{col, JoinArgs, JoinType, LazyFrame, UniqueKeepStrategy};
+use polars::prelude::{col, lit, JoinArgs, JoinType, LazyFrame, UniqueKeepStrategy};
 
-use super::steps::Step;
+use super::steps::{Step, LOOKUP_MATCH};
 use super::ExecError;
 use crate::dataflow::ast::{ExprKind, Lit};
 
 impl Step<'_> {
     /// `lookup(cond, multiple: false, pickup: 'first'|'last'|'any', broadcast: ...)`: every
     /// left row once, with the right columns of one matching row (null without a match).
-    /// `multiple: true` keeps every match, as a left join does.
+    /// `multiple: true` keeps every match, as a left join does. Each row carries whether it
+    /// matched, for `isMatch()` downstream.
     pub(super) fn lookup(
         &self,
         mut left: LazyFrame,
@@ -37,7 +38,18 @@ impl Step<'_> {
         let hidden: Vec<_> = (0..ron.len())
             .map(|i| col(format!("__mdflow_k{i}")))
             .collect();
-        let mut right = right.with_columns(keys);
+        let mut right = right
+            .with_columns(keys)
+            .with_column(lit(true).alias(LOOKUP_MATCH));
+        // An earlier lookup's answer gives way to this one's.
+        if left
+            .collect_schema()
+            .map_err(|e| self.engine(e))?
+            .get(LOOKUP_MATCH)
+            .is_some()
+        {
+            left = left.drop(polars::prelude::cols([LOOKUP_MATCH]));
+        }
         if !multiple {
             right = right.unique_stable_generic(Some(hidden.clone()), keep);
         }
@@ -47,7 +59,9 @@ impl Step<'_> {
         args.coalesce = polars::prelude::JoinCoalesce::KeepColumns;
         let joined = left.join(right, lon, hidden, args);
         let names: Vec<String> = (0..ron.len()).map(|i| format!("__mdflow_k{i}")).collect();
-        Ok(joined.drop(polars::prelude::cols(names)))
+        Ok(joined
+            .drop(polars::prelude::cols(names))
+            .with_column(col(LOOKUP_MATCH).fill_null(lit(false))))
     }
 }
 
@@ -91,6 +105,22 @@ mod tests {
         .unwrap();
         let first = run("first");
         assert!(first.equals_missing(&expected), "{first}");
+        let matched = flow(
+            "source() ~> O
+             source() ~> C
+             O, C lookup(cust == cid) ~> L
+             L filter(!isMatch()) ~> Missing
+             Missing select(mapColumn(id)) ~> S
+             S sink() ~> Out",
+            &[("O", orders.clone()), ("C", customers.clone())],
+        )
+        .unwrap();
+        let expected = df!("id" => [3i32]).unwrap();
+        assert!(
+            matched.sinks["Out"].equals(&expected),
+            "{}",
+            matched.sinks["Out"]
+        );
         let last = run("last");
         assert_eq!(
             last.column("name").unwrap().str().unwrap().get(0),

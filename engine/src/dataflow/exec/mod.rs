@@ -26,7 +26,7 @@ use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
 
 pub use aggregates::AGGREGATE;
 pub use rows::WINDOW;
-pub(crate) use steps::ROW_MARK;
+pub(crate) use steps::{LOOKUP_MATCH, ROW_MARK};
 
 use super::ast::Script;
 use super::expr::Value;
@@ -184,14 +184,16 @@ impl<'s> Prepared<'s> {
                 "sink" if s.is_cache_sink() => {
                     let input = inputs.into_iter().next().expect("graph checked");
                     let mut rows = input.collect().map_err(|e| step.engine(e))?;
-                    // An alterRow mark means nothing to a cache.
+                    // An alterRow mark or a lookup's match means nothing to a cache.
                     let _ = rows.drop_in_place(steps::ROW_MARK);
+                    let _ = rows.drop_in_place(steps::LOOKUP_MATCH);
                     let table = step.cache(rows)?;
                     caches.insert(name.to_ascii_lowercase(), Arc::new(table));
                 }
                 "sink" => {
                     let input = inputs.into_iter().next().expect("graph checked");
                     let mut frame = input.collect().map_err(|e| step.engine(e))?;
+                    let _ = frame.drop_in_place(steps::LOOKUP_MATCH);
 
                     // Marks leave the rows here; file sinks write every row, as ADF's do.
                     if let Ok(marks) = frame.drop_in_place(steps::ROW_MARK) {

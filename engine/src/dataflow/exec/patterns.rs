@@ -109,7 +109,7 @@ impl Step<'_> {
             scope
                 .schema
                 .iter()
-                .filter(|(n, _)| n.as_str() != super::ROW_MARK)
+                .filter(|(n, _)| n.as_str() != super::ROW_MARK && n.as_str() != super::LOOKUP_MATCH)
                 .map(|(n, d)| Candidate {
                     reads: Expr::new(
                         ExprKind::Column {

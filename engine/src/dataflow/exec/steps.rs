@@ -25,6 +25,10 @@ pub(super) struct Step<'a> {
 /// `upsert`), carried to the sink, which takes it off the rows it writes.
 pub(crate) const ROW_MARK: &str = "__mdflow_row_mark";
 
+/// The column a `lookup` step adds: whether the row found a match, for `isMatch()`; like
+/// the row mark it travels with the rows and leaves them at the sink.
+pub(crate) const LOOKUP_MATCH: &str = "__mdflow_lookup_match";
+
 impl Step<'_> {
     pub(super) fn name(&self) -> String {
         self.statement.output.name.text.clone()
@@ -285,8 +289,10 @@ impl Step<'_> {
         }
 
         // Row marks of an earlier alterRow travel with the rows to the sink.
-        if scope.schema.get(ROW_MARK).is_some() {
-            exprs.push(col(ROW_MARK));
+        for hidden in [ROW_MARK, LOOKUP_MATCH] {
+            if scope.schema.get(hidden).is_some() {
+                exprs.push(col(hidden));
+            }
         }
         Ok(frame.select(exprs))
     }

@@ -35,7 +35,6 @@ const CLAUSES: &[&str] = &[
     "isUpdate",
     "isDelete",
     "isUpsert",
-    "isMatch",
     "isError",
     "rowNumber",
     "rank",

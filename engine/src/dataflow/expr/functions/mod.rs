@@ -232,6 +232,7 @@ pub const NAMES: &[&str] = &[
     "escape",
     "unescape",
     // row state
+    "isMatch",
     "isInsert",
     "isUpdate",
     "isDelete",
@@ -291,6 +292,9 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
 /// optional argument (an input's index, for steps with several) is accepted and ignored:
 /// a row carries one mark.
 fn row_state(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> Option<CResult<Typed>> {
+    if name.eq_ignore_ascii_case("isMatch") {
+        return Some(is_match(name, args, scope, e));
+    }
     let policy = match name.to_ascii_lowercase().as_str() {
         "isinsert" => "insert",
         "isupdate" => "update",
@@ -311,6 +315,20 @@ fn row_state(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> Option<CRes
         lit(policy == "insert")
     };
     Some(Ok(Typed::new(expr, DfType::Boolean)))
+}
+
+/// `isMatch()`: whether the row found a match in the `lookup` upstream.
+fn is_match(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Typed> {
+    arity(name, args, 0, 1, e)?;
+    let column = crate::dataflow::exec::LOOKUP_MATCH;
+    if scope.schema.get(column).is_none() {
+        return Err(Problem::new(
+            e.span,
+            "`isMatch()` tells whether a lookup found a match, and no lookup comes before here",
+        )
+        .help("call it in a step after the lookup (a filter, derive or split)"));
+    }
+    Ok(Typed::new(col(column), DfType::Boolean))
 }
 
 fn unknown(name: &str, e: &Expr) -> Problem {
