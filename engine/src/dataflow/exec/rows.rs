@@ -11,6 +11,7 @@ use super::ExecError;
 use crate::dataflow::ast::{Arg, Expr, ExprKind, Lit, UnOp};
 use crate::dataflow::expr::value::{column_values, values_column};
 use crate::dataflow::expr::{DfType, Scope, Value};
+use crate::dataflow::source::Problem;
 
 /// The window functions mdflow computes (the aggregates among them over the row range).
 pub const WINDOW: &[&str] = &[
@@ -66,13 +67,31 @@ impl Step<'_> {
 
         let mut arg_exprs = Vec::new();
         let mut columns = Vec::new();
+        // Named columns and the columns of patterns, in the order written.
+        let mut wanted: Vec<(String, Expr)> = Vec::new();
         for a in &self.statement.args {
-            let Arg::Assign(target, value) = a else {
-                continue;
-            };
-            let Some(name) = target.as_name() else {
-                return Err(self.unsupported("column patterns in window"));
-            };
+            match a {
+                Arg::Assign(target, value) => {
+                    let Some(name) = target.as_name() else {
+                        return Err(self.invalid(
+                            Problem::new(target.span, "a window column needs a name").help(
+                                "write name = function(...), or a pattern \
+                                 each(match(type == 'integer'), $$ + '_sum' = sum($$))",
+                            ),
+                        ));
+                    };
+                    wanted.push((name.to_owned(), value.clone()));
+                }
+                Arg::Positional(e) if e.as_call().is_some_and(|(n, _)| n == "each") => {
+                    for p in self.expand_each(e, &scope)? {
+                        wanted.push((p.name, p.value));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (name, value) in &wanted {
+            let name = name.as_str();
             let Some((function, inner)) = value.as_call() else {
                 return Err(self.unsupported("window columns other than one window function"));
             };
@@ -482,6 +501,25 @@ mod tests {
         assert_eq!(ints(f, "running"), [10, 7, 50, 20, 16].map(Some));
         assert_eq!(ints(f, "total"), [50, 16, 50, 50, 16].map(Some));
         assert_eq!(ints(f, "most"), [30, 9, 30, 30, 9].map(Some));
+    }
+
+    #[test]
+    fn window_patterns_apply_a_function_to_every_matching_column() {
+        let out = flow(
+            "source() ~> S
+             S derive(bonus = score * 2) ~> B
+             B window(over(team), each(match(type == 'integer'), $$ + '_total' = sum($$))) ~> W
+             W sink() ~> Out",
+            &[("S", scores())],
+        )
+        .unwrap();
+        let f = &out.sinks["Out"];
+        assert_eq!(ints(f, "score_total"), [50, 16, 50, 50, 16].map(Some));
+        assert_eq!(ints(f, "bonus_total"), [100, 32, 100, 100, 32].map(Some));
+        assert!(
+            f.column("team_total").is_err(),
+            "a string column does not match"
+        );
     }
 
     #[test]
