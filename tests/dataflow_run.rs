@@ -248,7 +248,7 @@ fn lake_sources_and_sinks_round_trip_json_parquet_and_delimited_text() {
             "parameters{ factor as integer (1) }\n\
          source(output(n as long, who as string)) ~> In\n\
          In derive(scaled = n * $factor) ~> D\n\
-         D sink() ~> Out",
+         D sink(truncate: true) ~> Out",
         ),
     );
     put(
@@ -258,7 +258,7 @@ fn lake_sources_and_sinks_round_trip_json_parquet_and_delimited_text() {
             "ToCsv",
             "ParquetMid",
             "CsvMid",
-            "source() ~> In\nIn filter(scaled > 10) ~> F\nF sink() ~> Out",
+            "source() ~> In\nIn filter(scaled > 10) ~> F\nF sink(truncate: true) ~> Out",
         ),
     );
     put(&f, "dataflow/ToJson.json", lake_flow("ToJson", "CsvMid", "JsonOut",
@@ -295,14 +295,29 @@ fn lake_sources_and_sinks_round_trip_json_parquet_and_delimited_text() {
     assert!(f.join("lake/data/mid/part-00000.parquet").exists());
     let csv = std::fs::read_to_string(f.join("lake/data/csv/part-00000.csv")).unwrap();
     assert_eq!(csv, "n,who,scaled\n2,\"bo, jr\",20\n3,cy,30\n4,,40\n");
-    assert_eq!(
-        read_rows(&f.join("lake/data/final")),
-        vec![
-            json!({"who": "bo, jr", "scaled": 20}),
-            json!({"who": "cy", "scaled": 30}),
-            json!({"who": null, "scaled": 40}),
-        ]
-    );
+    let rows = vec![
+        json!({"who": "bo, jr", "scaled": 20}),
+        json!({"who": "cy", "scaled": 30}),
+        json!({"who": null, "scaled": 40}),
+    ];
+    assert_eq!(read_rows(&f.join("lake/data/final")), rows);
+
+    // A rerun: sinks with `truncate: true` replace their folders; the last sink has none
+    // and, as in ADF, adds a file beside the first run's.
+    run(&f);
+    let count = |folder: &str| {
+        std::fs::read_dir(f.join("lake/data").join(folder))
+            .unwrap()
+            .count()
+    };
+    assert_eq!((count("mid"), count("csv")), (1, 1));
+    assert_eq!(count("final"), 2);
+    let twice: Vec<Value> = rows.iter().chain(&rows).cloned().collect();
+    let mut again = read_rows(&f.join("lake/data/final"));
+    again.sort_by_key(|r| r["scaled"].as_i64());
+    let mut want = twice;
+    want.sort_by_key(|r| r["scaled"].as_i64());
+    assert_eq!(again, want);
 }
 
 /// A flow that runs a `Flowlet` resource and looks rows up in a cache sink, through the

@@ -52,6 +52,7 @@ fn names(lake: &dyn LakeStore, loc: &OutputLocation) -> Vec<String> {
 fn conformance(lake: &dyn LakeStore, container: &str, prefix: &str) {
     nothing_is_visible_before_commit(lake, container, prefix);
     reruns_replace_part_files(lake, container, prefix);
+    appending_runs_add_files_beside_the_old(lake, container, prefix);
     a_named_file_replaces_only_itself(lake, container, prefix);
     large_files_stream_back_intact(lake, container, prefix);
     killed_runs_leave_nothing_readable(lake, container, prefix);
@@ -85,6 +86,26 @@ fn reruns_replace_part_files(lake: &dyn LakeStore, container: &str, prefix: &str
     let files = lake.list(&loc).unwrap();
     assert_eq!(files[0].bytes, 8);
     assert_eq!(read(lake, &files[0].path), b"{\"a\":1}\n");
+}
+
+fn appending_runs_add_files_beside_the_old(lake: &dyn LakeStore, container: &str, prefix: &str) {
+    let loc = location(container, &format!("{prefix}/appended"), None);
+    write(lake, &loc, "r1", &[("a.json", b"a1"), ("b.json", b"b1")]);
+    let mut staged = lake.stage(&loc, "r2").unwrap();
+    for (name, body) in [("b.json", b"b2"), ("c.json", b"c2")] {
+        let mut w = staged.create(name).unwrap();
+        w.write_all(body).unwrap();
+        w.flush().unwrap();
+    }
+    let published = staged.commit_adding().unwrap();
+    assert_eq!(published.len(), 2, "only the new files are reported");
+    assert_eq!(names(lake, &loc), ["a.json", "b.json", "c.json"]);
+    let files = lake.list(&loc).unwrap();
+    let bodies: Vec<Vec<u8>> = files.iter().map(|f| read(lake, &f.path)).collect();
+    assert_eq!(bodies, [b"a1".to_vec(), b"b2".to_vec(), b"c2".to_vec()]);
+    // A replacing run afterwards leaves only its own files.
+    write(lake, &loc, "r3", &[("d.json", b"d3")]);
+    assert_eq!(names(lake, &loc), ["d.json"]);
 }
 
 fn a_named_file_replaces_only_itself(lake: &dyn LakeStore, container: &str, prefix: &str) {

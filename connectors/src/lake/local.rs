@@ -241,6 +241,26 @@ impl StagedOutput for LocalStaged {
         Ok(published)
     }
 
+    fn commit_adding(self: Box<Self>) -> Result<Vec<PublishedFile>, LakeError> {
+        if self.file_name.is_some() {
+            return self.commit();
+        }
+        // Each file moves in by its own rename: a reader may see some of the new files
+        // before the rest, never a half-written one.
+        fs::create_dir_all(&self.target).map_err(io("cannot create folder", &self.target))?;
+        let mut published = Vec::with_capacity(self.files.len());
+        for name in &self.files {
+            let (from, to) = (self.staging.join(name), self.target.join(name));
+            fs::rename(&from, &to).map_err(io("cannot publish", &to))?;
+            published.push(PublishedFile {
+                path: format!("{}/{name}", self.lake_folder),
+                bytes: fs::metadata(&to).map(|m| m.len()).unwrap_or(0),
+            });
+        }
+        let _ = fs::remove_dir_all(&self.staging);
+        Ok(published)
+    }
+
     fn abort(self: Box<Self>) {
         let _ = fs::remove_dir_all(&self.staging);
     }

@@ -137,6 +137,11 @@ pub trait StagedOutput: Send {
     /// Publishes the staged files, replacing what the previous run published there.
     fn commit(self: Box<Self>) -> Result<Vec<PublishedFile>, LakeError>;
 
+    /// Publishes the staged files beside what the folder already holds, replacing only
+    /// files of the same names (a data flow sink without `truncate`). An output that is
+    /// one named file is published as [`StagedOutput::commit`] does.
+    fn commit_adding(self: Box<Self>) -> Result<Vec<PublishedFile>, LakeError>;
+
     /// Removes the staged files without publishing anything.
     fn abort(self: Box<Self>);
 }

@@ -660,6 +660,53 @@ impl StagedOutput for ObjectStaged {
         Ok(published)
     }
 
+    fn commit_adding(mut self: Box<Self>) -> Result<Vec<PublishedFile>, LakeError> {
+        if self.file_name.is_some() {
+            return self.commit();
+        }
+        let files = match self.finish_files() {
+            Ok(files) => files,
+            Err(e) => {
+                self.delete_staging();
+                return Err(e);
+            }
+        };
+        // The manifest lists what the folder held and the new files, so readers take the
+        // whole folder once the new files are in.
+        let mut all: std::collections::BTreeMap<String, u64> =
+            list_all(&self.runtime, self.store.as_ref(), &self.target)?
+                .into_iter()
+                .filter_map(|(path, bytes)| {
+                    let name = path.strip_prefix(&self.target)?.to_owned();
+                    Some((name, bytes))
+                })
+                .collect();
+        all.extend(files.iter().cloned());
+        let all: Vec<(String, u64)> = all.into_iter().collect();
+        self.write_manifest("publishing", &all)?;
+        for (name, _) in &files {
+            let (from, to) = (
+                format!("{}{name}", self.staging),
+                format!("{}{name}", self.target),
+            );
+            self.runtime
+                .block_on(self.store.copy(
+                    &ObjectPath::from(from.as_str()),
+                    &ObjectPath::from(to.as_str()),
+                ))
+                .map_err(store_error("cannot publish", &to))?;
+        }
+        self.write_manifest("committed", &all)?;
+        self.delete_staging();
+        Ok(files
+            .iter()
+            .map(|(name, bytes)| PublishedFile {
+                path: format!("{}/{name}", self.lake_folder),
+                bytes: *bytes,
+            })
+            .collect())
+    }
+
     fn abort(self: Box<Self>) {
         for (_, state) in &self.files {
             let mut state = state.lock().unwrap_or_else(|p| p.into_inner());

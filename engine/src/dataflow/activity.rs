@@ -619,6 +619,19 @@ fn sink_naming(
     Ok(naming)
 }
 
+/// `truncate: true`: the sink's folder is emptied before its files are written. Without
+/// it, as in ADF, the new files go beside the old ones.
+fn sink_truncates(s: &Statement, params: &HashMap<String, Value>) -> Result<bool, CopyFailure> {
+    match text_option(s, "truncate", params)?.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(invalid(format!(
+            "sink `{}`: truncate is `{other}`; write truncate: true or truncate: false",
+            s.output.name.text
+        ))),
+    }
+}
+
 /// Stages sinks' frames; on a failure, what `into` already holds is aborted too.
 fn stage_frames(
     sinks: &BTreeMap<String, io::SinkTarget>,
@@ -790,11 +803,13 @@ pub fn run_dataflow_activity(
         )?;
         io::FileKind::of(&ds)?;
         let naming = sink_naming(s, &b.params, &ds)?;
+        let append = !sink_truncates(s, &b.params)?;
         sink_datasets.insert(
             step.to_owned(),
             io::SinkTarget {
                 dataset: ds,
                 naming,
+                append,
             },
         );
     }

@@ -75,6 +75,9 @@ pub struct SinkTarget {
     pub dataset: ResolvedDataset,
     /// The sink's file-name options.
     pub naming: FileNaming,
+    /// Whether the sink's files go beside what its folder holds (ADF's default) rather
+    /// than replacing it (`truncate: true`).
+    pub append: bool,
 }
 
 /// How a sink names its files: ADF's "file name option" of a data flow sink.
@@ -563,16 +566,21 @@ impl Delimited {
 /// One sink, written and staged but not yet published.
 pub struct StagedSink {
     staged: Box<dyn StagedOutput>,
+    append: bool,
     /// Bytes written.
     pub bytes: u64,
 }
 
 impl StagedSink {
-    /// Publishes the sink's file, replacing what an earlier run published there.
+    /// Publishes the sink's files: beside the folder's other files when the sink appends,
+    /// else replacing what an earlier run published there.
     pub fn commit(self) -> Result<Vec<Value>, CopyFailure> {
-        let published = self
-            .staged
-            .commit()
+        let published = if self.append {
+            self.staged.commit_adding()
+        } else {
+            self.staged.commit()
+        };
+        let published = published
             .map_err(|e| CopyFailure::new("UserErrorFailedToPublishOutput", e.to_string()))?;
         Ok(published
             .iter()
@@ -590,6 +598,7 @@ impl StagedSink {
 /// compression and encoding; nothing is visible until [`StagedSink::commit`].
 pub struct StreamedSink {
     staged: Box<dyn StagedOutput>,
+    append: bool,
     text: TextWriter<Encoder>,
     bytes: u64,
     /// Rows written so far.
@@ -605,7 +614,7 @@ impl StreamedSink {
         let (codec, encoding) = file_format(ds)?;
         let loc = location(ds);
         let failure = sink_failure(ds);
-        let name = sink_file_name(&loc, FileKind::Json, codec, &target.naming);
+        let name = sink_file_name(&loc, FileKind::Json, codec, target, run_id);
         let mut staged = lake
             .stage(&loc, run_id)
             .map_err(|e| CopyFailure::new("UserErrorInvalidSinkPath", e.to_string()))?;
@@ -617,6 +626,7 @@ impl StreamedSink {
         match opened {
             Ok(text) => Ok(StreamedSink {
                 staged,
+                append: target.append,
                 text,
                 bytes: 0,
                 rows: 0,
@@ -648,6 +658,7 @@ impl StreamedSink {
         match done {
             Ok(()) => Ok(StagedSink {
                 staged: self.staged,
+                append: self.append,
                 bytes: self.bytes,
             }),
             Err(e) => {
@@ -676,19 +687,21 @@ fn sink_failure(ds: &ResolvedDataset) -> impl Fn(String) -> CopyFailure + Send +
 
 /// A sink's file (for every naming but [`FileNaming::PerRow`]): the sink's name option,
 /// else the dataset's `fileName`, else `part-00000` with the format's extension (and the
-/// codec's, for text formats).
+/// codec's, for text formats). A sink that appends gets the run's id in that default
+/// name, so that each run adds its own file as ADF's do.
 fn sink_file_name(
     loc: &OutputLocation,
     kind: FileKind,
     codec: Compression,
-    naming: &FileNaming,
+    target: &SinkTarget,
+    run_id: &str,
 ) -> String {
     let codec_ext = if kind == FileKind::Parquet {
         ""
     } else {
         codec.extension()
     };
-    match naming {
+    match &target.naming {
         FileNaming::Single(name) => name.clone(),
         FileNaming::Pattern(pattern) => {
             let name = pattern.replace("[n]", "1");
@@ -698,10 +711,18 @@ fn sink_file_name(
                 format!("{name}{}{codec_ext}", kind.extension())
             }
         }
-        FileNaming::Default | FileNaming::PerRow(_) => loc
-            .file_name
-            .clone()
-            .unwrap_or_else(|| format!("part-00000{}{codec_ext}", kind.extension())),
+        FileNaming::Default | FileNaming::PerRow(_) => loc.file_name.clone().unwrap_or_else(|| {
+            let run: String = run_id
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            let unique = if target.append && !run.is_empty() {
+                format!("-{run}")
+            } else {
+                String::new()
+            };
+            format!("part-00000{unique}{}{codec_ext}", kind.extension())
+        }),
     }
 }
 
@@ -774,7 +795,10 @@ pub fn write_dataset(
     let failure = sink_failure(ds);
     let files = match &target.naming {
         FileNaming::PerRow(column) => rows_by_file(frame, column).map_err(&failure)?,
-        naming => vec![(sink_file_name(&loc, kind, codec, naming), frame.clone())],
+        _ => vec![(
+            sink_file_name(&loc, kind, codec, target, run_id),
+            frame.clone(),
+        )],
     };
     let mut staged = lake
         .stage(&loc, run_id)
@@ -809,7 +833,11 @@ pub fn write_dataset(
         .iter()
         .try_for_each(|(name, frame)| write(name, frame));
     match written {
-        Ok(()) => Ok(StagedSink { staged, bytes }),
+        Ok(()) => Ok(StagedSink {
+            staged,
+            bytes,
+            append: target.append,
+        }),
         Err(e) => {
             staged.abort();
             Err(failure(e))
