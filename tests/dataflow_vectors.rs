@@ -7,7 +7,7 @@
 use mdflow_engine::dataflow::expr::{evaluate, Value};
 
 /// Rows known to pass; raise it when more do.
-const FLOOR: usize = 189;
+const FLOOR: usize = 191;
 
 fn unquote(field: &str) -> String {
     match field.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
@@ -84,7 +84,7 @@ fn expression_vectors() {
 }
 
 /// Documented functions mdflow computes; raise it when more are.
-const FUNCTIONS_FLOOR: usize = 253;
+const FUNCTIONS_FLOOR: usize = 254;
 
 /// The documented functions (tests/fixtures/dataflows/expression-functions.tsv, a copy of
 /// the reference file) that mdflow computes somewhere; the rest are listed.

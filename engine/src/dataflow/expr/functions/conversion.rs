@@ -50,7 +50,7 @@ fn parse_integral(text: &str, pattern: Option<&str>) -> Option<i64> {
 /// literal prefix and suffix characters.
 fn format_number(x: f64, pattern: &str) -> Option<String> {
     if pattern.contains('E') {
-        return None;
+        return format_scientific(x, pattern);
     }
     let start = pattern.find(['#', '0'])?;
     let end = pattern.rfind(['#', '0'])? + 1;
@@ -90,6 +90,71 @@ fn format_number(x: f64, pattern: &str) -> Option<String> {
         Some(f) => format!("{sign}{prefix}{i}.{f}{suffix}"),
         None => format!("{sign}{prefix}{i}{suffix}"),
     })
+}
+
+/// Formats a number with a scientific `DecimalFormat` pattern (`0.###E0`, `##0.#####E0`).
+/// As in Java: with more integer places than required ones (`##0`) the exponent is a
+/// multiple of the integer places (engineering notation) and the mantissa keeps up to
+/// (required integer + fraction places) significant digits; otherwise the mantissa has the
+/// required integer digits. The exponent has at least as many digits as the `0`s after `E`.
+fn format_scientific(x: f64, pattern: &str) -> Option<String> {
+    if !x.is_finite() {
+        return None;
+    }
+    let (mantissa_pattern, exponent_pattern) = pattern.split_once('E')?;
+    let start = mantissa_pattern.find(['#', '0'])?;
+    let prefix = &mantissa_pattern[..start];
+    let body = &mantissa_pattern[start..];
+    let exp_digits = exponent_pattern
+        .chars()
+        .take_while(|c| *c == '0')
+        .count()
+        .max(1);
+    let suffix = &exponent_pattern
+        [exponent_pattern.len() - exponent_pattern.trim_start_matches('0').len()..];
+    let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
+    let max_int = int_part.chars().filter(|c| matches!(c, '#' | '0')).count() as i32;
+    let min_int = int_part.chars().filter(|c| *c == '0').count() as i32;
+    let max_frac = frac_part.chars().filter(|c| matches!(c, '#' | '0')).count() as i32;
+    let min_frac = frac_part.chars().filter(|c| *c == '0').count() as i32;
+    let engineering = max_int > min_int && max_int > 1;
+    let magnitude = if x == 0.0 {
+        0
+    } else {
+        x.abs().log10().floor() as i32
+    };
+    let (exponent, significant) = if engineering {
+        (
+            magnitude.div_euclid(max_int) * max_int,
+            min_int.max(1) + max_frac,
+        )
+    } else {
+        let int_digits = min_int.max(1);
+        (magnitude - (int_digits - 1), int_digits + max_frac)
+    };
+    let mantissa = x.abs() / 10f64.powi(exponent);
+    let int_digits = (mantissa.log10().floor() as i32 + 1).max(1);
+    let frac = if engineering {
+        (significant - int_digits).clamp(0, max_frac)
+    } else {
+        max_frac
+    };
+    let mut text = format!("{mantissa:.*}", frac as usize);
+    if let Some(dot) = text.find('.') {
+        while text.ends_with('0') && (text.len() - dot - 1) as i32 > min_frac {
+            text.pop();
+        }
+        if text.ends_with('.') {
+            text.pop();
+        }
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let exp_sign = if exponent < 0 { "-" } else { "" };
+    let exp = exponent.unsigned_abs();
+    Some(format!(
+        "{sign}{prefix}{text}E{exp_sign}{exp:0width$}{suffix}",
+        width = exp_digits
+    ))
 }
 
 /// A whole number of `bits`. Numbers out of range wrap, as Spark's casts of numbers do
@@ -324,4 +389,23 @@ fn set_bits(mut words: Vec<u64>, positions: &Value) -> Option<Vec<u64>> {
 
 fn bitset_value(words: Vec<u64>) -> Value {
     Value::Array(words.into_iter().map(|w| Value::Long(w as i64)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_scientific;
+
+    #[test]
+    fn scientific_patterns_follow_java() {
+        let f = |x: f64, p: &str| format_scientific(x, p).unwrap();
+        assert_eq!(f(12345.0, "##0.#####E0"), "12.345E3");
+        assert_eq!(f(123456.0, "##0.#####E0"), "123.456E3");
+        // Significant digits: required integer places plus fraction places, here 3.
+        assert_eq!(f(123456.0, "##0.##E0"), "123E3");
+        assert_eq!(f(0.00123, "##0.###E0"), "1.23E-3");
+        assert_eq!(f(1234.0, "0.###E0"), "1.234E3");
+        assert_eq!(f(1234.0, "00.###E0"), "12.34E2");
+        assert_eq!(f(-0.5, "0.0E00"), "-5.0E-01");
+        assert_eq!(f(0.0, "0.#E0"), "0E0");
+    }
 }

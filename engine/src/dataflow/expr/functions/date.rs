@@ -1,15 +1,15 @@
 //! Date and time functions, with Java `SimpleDateFormat` patterns. Timestamps are UTC;
-//! time zone arguments other than `UTC` and fixed offsets are not supported yet.
+//! time zone arguments (`zone.rs`) name IANA zones or fixed offsets.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use polars::prelude::{lit, DataType};
 
 use super::arity;
+use super::zone::Zone;
 use crate::dataflow::ast::Expr;
 use crate::dataflow::expr::compile::{kernel, value_literal, CResult, Typed};
 use crate::dataflow::expr::types::DfType;
 use crate::dataflow::expr::value::{epoch_date, Value};
-use crate::dataflow::source::Problem;
 
 /// A Java `SimpleDateFormat` pattern as a chrono format string.
 pub fn java_to_chrono(pattern: &str) -> String {
@@ -111,6 +111,17 @@ fn days(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days() as i32
 }
 
+/// `hour`, `minute`, `second` or `millisecond` of a wall-clock time.
+fn clock_part(unit: &str, t: NaiveDateTime) -> i32 {
+    use chrono::Timelike;
+    (match unit {
+        "hour" => t.hour(),
+        "minute" => t.minute(),
+        "second" => t.second(),
+        _ => t.nanosecond() / 1_000_000,
+    }) as i32
+}
+
 fn micros(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_micros()
 }
@@ -134,25 +145,9 @@ pub fn format(v: &Value, pattern: &str) -> Option<String> {
     Some(out)
 }
 
-fn zone_offset(zone: &str) -> Option<i64> {
-    let z = zone.trim();
-    if z.eq_ignore_ascii_case("utc") || z.eq_ignore_ascii_case("gmt") || z == "Z" {
-        return Some(0);
-    }
-    let (sign, rest) = match z.strip_prefix('+') {
-        Some(r) => (1, r),
-        None => (-1, z.strip_prefix('-')?),
-    };
-    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    Some(sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60) * 1_000_000)
-}
-
-fn unsupported_zone(e: &Expr) -> Problem {
-    Problem::new(
-        e.span,
-        "time zone names are not supported yet; use 'UTC' or an offset such as '+09:00'",
-    )
-    .help("docs/limitations.md")
+/// The zone a value names; `None` for a text that names none (the result is then null).
+fn zone_of(v: Option<&Value>) -> Option<Zone> {
+    Zone::parse(v?.as_str()?)
 }
 
 pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>> {
@@ -168,13 +163,6 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
                 x
             };
             Ok(Typed::new(f(x.expr).cast(DataType::Int32), DfType::Integer))
-        };
-        let const_zone = |i: usize| -> CResult<()> {
-            // Only literal zones are checked here; others are checked per value.
-            if let Some(t) = a.get(i) {
-                let _ = t;
-            }
-            Ok(())
         };
         Ok(Some(match name {
             "todate" => {
@@ -200,15 +188,14 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
             }
             "totimestamp" => {
                 arity(name, &a, 1, 3, e)?;
-                const_zone(2)?;
                 kernel(a.clone(), DfType::Timestamp, true, |v| {
                     let pattern = v.get(1).and_then(Value::as_str);
-                    let offset = match v.get(2).and_then(Value::as_str) {
-                        Some(z) => match zone_offset(z) {
-                            Some(o) => o,
+                    let zone = match v.get(2) {
+                        Some(z) => match zone_of(Some(z)) {
+                            Some(zone) => zone,
                             None => return Value::Null,
                         },
-                        None => 0,
+                        None => Zone::Fixed(0),
                     };
                     let t = match &v[0] {
                         Value::Str(s) => parse_timestamp(s, pattern),
@@ -217,7 +204,10 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
                         }
                         other => to_naive(other),
                     };
-                    t.map_or(Value::Null, |t| Value::Timestamp(micros(t) - offset))
+                    t.map_or(Value::Null, |t| {
+                        let local = micros(t);
+                        Value::Timestamp(local - zone.offset_at_local(local))
+                    })
                 })
             }
             "year" => part(&a, |x| x.dt().year())?,
@@ -233,10 +223,25 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
             }
             "hour" | "minute" | "second" | "millisecond" => {
                 arity(name, &a, 1, 2, e)?;
+                let x = a[0].clone().cast(&DfType::Timestamp);
                 if a.len() == 2 {
-                    return Err(unsupported_zone(e));
+                    // The wall-clock part in the zone given.
+                    let unit = name.to_owned();
+                    return Ok(Some(kernel(
+                        vec![x, a[1].clone()],
+                        DfType::Integer,
+                        true,
+                        move |v| match (&v[0], zone_of(v.get(1))) {
+                            (Value::Timestamp(t), Some(zone)) => {
+                                let local = t + zone.offset_at_utc(*t);
+                                to_naive(&Value::Timestamp(local))
+                                    .map_or(Value::Null, |l| Value::Int(clock_part(&unit, l)))
+                            }
+                            _ => Value::Null,
+                        },
+                    )));
                 }
-                let x = a[0].clone().cast(&DfType::Timestamp).expr;
+                let x = x.expr;
                 let x = match name {
                     "hour" => x.dt().hour(),
                     "minute" => x.dt().minute(),
@@ -332,10 +337,12 @@ pub(super) fn call(name: &str, a: Vec<Typed>, e: &Expr) -> Option<CResult<Typed>
                         vec![x, a[1].clone()],
                         DfType::Timestamp,
                         true,
-                        move |v| match (&v[0], v[1].as_str().and_then(zone_offset)) {
-                            (Value::Timestamp(t), Some(o)) => {
-                                Value::Timestamp(if to { t + o } else { t - o })
-                            }
+                        move |v| match (&v[0], zone_of(v.get(1))) {
+                            (Value::Timestamp(t), Some(zone)) => Value::Timestamp(if to {
+                                t + zone.offset_at_utc(*t)
+                            } else {
+                                t - zone.offset_at_local(*t)
+                            }),
                             _ => Value::Null,
                         },
                     )

@@ -18,6 +18,7 @@ mod meta;
 pub mod string;
 #[cfg(test)]
 mod testing;
+mod zone;
 
 use polars::prelude::{col, lit};
 
