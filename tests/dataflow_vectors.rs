@@ -40,13 +40,15 @@ fn close(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// A file of tests/fixtures/dataflows.
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dataflows");
+    std::fs::read_to_string(path.join(name)).unwrap()
+}
+
 #[test]
 fn expression_vectors() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/dataflows/expression-vectors.tsv"
-    );
-    let text = std::fs::read_to_string(path).unwrap();
+    let text = fixture("expression-vectors.tsv");
     let (mut passed, mut failed) = (0, Vec::new());
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split('\t').collect();
@@ -90,11 +92,7 @@ const FUNCTIONS_FLOOR: usize = 254;
 /// the reference file) that mdflow computes somewhere; the rest are listed.
 #[test]
 fn documented_functions() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/dataflows/expression-functions.tsv"
-    );
-    let text = std::fs::read_to_string(path).unwrap();
+    let text = fixture("expression-functions.tsv");
     let mut names: Vec<&str> = text
         .lines()
         .skip(1)
