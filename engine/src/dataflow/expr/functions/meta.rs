@@ -1,7 +1,7 @@
 //! Metafunctions: expressions about the input's columns rather than one column's values.
 //! `columnNames()`, `columns()`, `hasColumn('c')`, `byName('c')`, `byNames(['a', 'b'])`,
-//! `byPosition(n)`, `byPath('a.b')`, `hasPath('a.b')`, `byItem(parent, 'field')` and
-//! `typeMatch(type, 'number')`.
+//! `byPosition(n)`, `byPath('a.b')`, `hasPath('a.b')`, `byItem(parent, 'field')`,
+//! `typeMatch(type, 'number')` and `expr('text')`.
 //!
 //! Names and positions must be constants (literals or `$parameters`): they are resolved
 //! against the input's schema when the flow compiles, so the rows run plain column reads.
@@ -217,6 +217,25 @@ pub(super) fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> Optio
                 let field = text_arg(args[1], scope, "the item name of `byItem`")?;
                 by_item(parent, &field)
             }
+            // `expr('a * 2')`: the text compiled as if written in place; the text must be a
+            // constant, so it compiles once with the rest of the flow.
+            "expr" => {
+                arity(name, args, 1, 1, e)?;
+                let text = text_arg(args[0], scope, "the text of `expr`")?;
+                let parsed = crate::dataflow::parse_expression(&text).map_err(|problems| {
+                    let first = problems
+                        .first()
+                        .map_or(String::new(), |p| p.message.clone());
+                    Problem::new(
+                        args[0].span,
+                        format!("`{text}` is not an expression: {first}"),
+                    )
+                    .help("the text must be an expression as a derive would take it")
+                })?;
+                compile(&parsed, scope).map_err(|p| {
+                    Problem::new(args[0].span, format!("in `{text}`: {}", p.message)).help(p.help)
+                })?
+            }
             "typematch" => {
                 arity(name, args, 2, 2, e)?;
                 let base = text_arg(args[1], scope, "the base type of `typeMatch`")?;
@@ -302,6 +321,14 @@ mod tests {
         );
         let m = fail("columnNames('', true())");
         assert!(m.contains("drifted") && m.contains("output(...)"), "{m}");
+        assert_eq!(eval("expr('size * 2')"), Value::Int(20));
+        let m = fail("expr('size *')");
+        assert!(m.contains("is not an expression"), "{m}");
+        let m = fail("expr('nope + 1')");
+        assert!(
+            m.contains("in `nope + 1`") && m.contains("no column `nope`"),
+            "{m}"
+        );
         let m = fail("byNames('id')");
         assert!(m.contains("must be an array"), "{m}");
     }

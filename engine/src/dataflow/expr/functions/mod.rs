@@ -221,6 +221,7 @@ pub const NAMES: &[&str] = &[
     "hasPath",
     "byItem",
     "typeMatch",
+    "expr",
     // hashes
     "md5",
     "sha1",
