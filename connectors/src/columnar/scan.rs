@@ -28,6 +28,29 @@ pub(crate) fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// The offset after the string starting with the quote at `at`, for values that are
+/// skipped. Only quotes are searched for: a quote ends the string unless an odd number of
+/// backslashes stands right before it (an even run is escaped backslashes), so escapes
+/// such as `\n` or `\u00e9` never interrupt the search, as they would if backslashes were
+/// searched for too. Message bodies are HTML with line breaks and quoted attributes.
+pub(crate) fn string_end(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
+    debug_assert_eq!(bytes.get(at), Some(&b'"'));
+    let mut i = at + 1;
+    while let Some(k) = memchr::memchr(b'"', bytes.get(i..).unwrap_or_default()) {
+        let quote = i + k;
+        let backslashes = bytes[at + 1..quote]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
+        if backslashes % 2 == 0 {
+            return Ok(quote + 1);
+        }
+        i = quote + 1;
+    }
+    Err(ScanError::new(at, "a closing quote"))
+}
+
 /// The offset after the string starting with the quote at `at`, and whether it holds an
 /// escape.
 pub(crate) fn skip_string(bytes: &[u8], at: usize) -> Result<(usize, bool), ScanError> {
@@ -49,7 +72,7 @@ pub(crate) fn skip_string(bytes: &[u8], at: usize) -> Result<(usize, bool), Scan
 /// The offset after the value starting at `at` (which must not be whitespace).
 pub(crate) fn skip_value(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
     match bytes.get(at) {
-        Some(b'"') => skip_string(bytes, at).map(|(end, _)| end),
+        Some(b'"') => string_end(bytes, at),
         Some(b'{' | b'[') => skip_nested(bytes, at),
         Some(b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
             let end = bytes[at..]
@@ -71,7 +94,7 @@ fn skip_nested(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
-                i = skip_string(bytes, i)?.0;
+                i = string_end(bytes, i)?;
                 continue;
             }
             open @ (b'{' | b'[') => {
@@ -115,6 +138,36 @@ mod tests {
         assert_eq!(value_end("[]"), Ok(2));
         assert_eq!(skip_string(br#""plain""#, 0), Ok((7, false)));
         assert_eq!(skip_string(br#""t\u00e9""#, 0), Ok((9, true)));
+    }
+
+    /// The quote-only search agrees with the search that stops at every backslash, on
+    /// strings dense with escapes, escaped backslashes and escaped quotes.
+    #[test]
+    fn string_ends_agree_with_the_escape_by_escape_search() {
+        let pieces: [&[u8]; 7] = [b"a", b"\\\\", b"\\\"", b"\\n", b"\\u00e9", b" ", b"<p>"];
+        let mut seed = 7u64;
+        for _ in 0..5_000 {
+            let mut text = b"\"".to_vec();
+            for _ in 0..12 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.extend_from_slice(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            text.extend_from_slice(b"\", \"next\"");
+            let want = skip_string(&text, 0).map(|(end, _)| end);
+            assert_eq!(
+                string_end(&text, 0),
+                want,
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+        assert_eq!(string_end(br#""\\""#, 0), Ok(4));
+        assert_eq!(
+            string_end(br#""\"\\\""#, 0).unwrap_err().expected,
+            "a closing quote"
+        );
     }
 
     #[test]
