@@ -86,7 +86,7 @@ fn expression_vectors() {
 }
 
 /// Documented functions mdflow computes; raise it when more are.
-const FUNCTIONS_FLOOR: usize = 255;
+const FUNCTIONS_FLOOR: usize = 256;
 
 /// The documented functions (tests/fixtures/dataflows/expression-functions.tsv, a copy of
 /// the reference file) that mdflow computes somewhere; the rest are listed.

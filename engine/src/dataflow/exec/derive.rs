@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use polars::prelude::LazyFrame;
 
 use super::steps::Step;
+use super::unfold::unfolded;
 use super::ExecError;
 use crate::dataflow::ast::{Arg, Expr, ExprKind};
 use crate::dataflow::source::Problem;
@@ -18,6 +19,7 @@ use crate::dataflow::source::Problem;
 impl Step<'_> {
     pub(super) fn derive(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {
         let mut locals: HashMap<String, Expr> = HashMap::new();
+        let mut unfold = None;
         for a in &self.statement.args {
             match a {
                 Arg::Assign(target, value) => {
@@ -35,7 +37,14 @@ impl Step<'_> {
                         ));
                     };
                     let scope = self.scope(&mut frame)?;
-                    let v = self.compile(&value, &scope)?;
+                    let v = match unfolded(&value) {
+                        Some(array) => {
+                            let v = self.compile(array, &scope)?;
+                            self.unfold_column(&v, array, name, &mut unfold)?;
+                            v
+                        }
+                        None => self.compile(&value, &scope)?,
+                    };
                     frame = frame.with_column(v.expr.alias(name));
                 }
                 // A pattern's columns are computed from the columns as they were before
@@ -55,7 +64,7 @@ impl Step<'_> {
                 _ => {}
             }
         }
-        Ok(frame)
+        Ok(self.explode_unfolded(frame, unfold))
     }
 
     /// `e` with every `:local` replaced by its definition; a local not defined before
@@ -190,5 +199,47 @@ mod tests {
         .unwrap();
         let frame = &out.sinks["Out"];
         assert!(frame.equals_missing(&expected), "{frame}");
+    }
+
+    #[test]
+    fn unfold_repeats_the_row_for_each_item() {
+        let rows = df!("id" => ["m1", "m2", "m3"], "n" => [2i32, 0, 1]).unwrap();
+        let out = flow(
+            "source() ~> M
+             M derive(tags = mapLoop(n, 'tag' + toString(#index))) ~> T
+             T derive(tag = unfold(tags)) ~> U
+             U select(mapColumn(id, tag, one = unfold(array(1)))) ~> S
+             S sink() ~> Out",
+            &[("M", rows)],
+        )
+        .unwrap();
+        let expected = df!(
+            "id" => ["m1", "m1", "m3"],
+            "tag" => ["tag1", "tag2", "tag1"],
+            "one" => [1i32, 1, 1]
+        )
+        .unwrap();
+        let frame = &out.sinks["Out"];
+        assert!(frame.equals_missing(&expected), "{frame}");
+
+        let twice = flow(
+            "source() ~> M
+             M derive(a = unfold(array(1)), b = unfold(array(2))) ~> D
+             D sink() ~> Out",
+            &[("M", df!("id" => ["m1"]).unwrap())],
+        )
+        .unwrap_err();
+        assert!(twice.to_string().contains("a second unfold"), "{twice}");
+        let nested = flow(
+            "source() ~> M
+             M derive(a = upper(unfold(array('x')))) ~> D
+             D sink() ~> Out",
+            &[("M", df!("id" => ["m1"]).unwrap())],
+        )
+        .unwrap_err();
+        assert!(
+            format!("{nested:?}").contains("must be a whole column"),
+            "{nested:?}"
+        );
     }
 }

@@ -18,6 +18,7 @@ mod shape;
 mod steps;
 #[cfg(test)]
 mod tests;
+mod unfold;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -233,6 +233,7 @@ impl Step<'_> {
         );
         let (mut inputs, mut outputs) = (Vec::<String>::new(), Vec::<String>::new());
         let mut exprs = Vec::new();
+        let mut unfold = None;
         // Rule-based mappings expand to plain ones, in the order the input has the columns.
         let mut expanded = Vec::new();
         for m in mappings {
@@ -265,8 +266,15 @@ impl Step<'_> {
                     (crate::dataflow::printer::print_expr(e), name, t)
                 }
                 Arg::Assign(target, value) if target.as_name().is_some() => {
-                    let t = self.compile(value, &scope)?;
                     let name = target.as_name().unwrap_or_default().to_owned();
+                    let t = match super::unfold::unfolded(value) {
+                        Some(array) => {
+                            let t = self.compile(array, &scope)?;
+                            self.unfold_column(&t, array, &name, &mut unfold)?;
+                            t
+                        }
+                        None => self.compile(value, &scope)?,
+                    };
                     (crate::dataflow::printer::print_expr(value), name, t)
                 }
                 _ => {
@@ -294,7 +302,7 @@ impl Step<'_> {
                 exprs.push(col(hidden));
             }
         }
-        Ok(frame.select(exprs))
+        Ok(self.explode_unfolded(frame.select(exprs), unfold))
     }
 
     fn aggregate(&self, mut frame: LazyFrame) -> Result<LazyFrame, ExecError> {

@@ -87,7 +87,6 @@ const CLAUSES: &[&str] = &[
     "position",
     "assertErrorMessages",
     "hasError",
-    "unfold",
     "isIgnore",
     "covariancePopulation",
     "covarianceSample",

@@ -205,6 +205,7 @@ pub const NAMES: &[&str] = &[
     "intersect",
     "union",
     "flatten",
+    "unfold",
     // maps
     "associate",
     "keyValues",
@@ -296,6 +297,14 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
 fn row_state(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> Option<CResult<Typed>> {
     if name.eq_ignore_ascii_case("isMatch") {
         return Some(is_match(name, args, scope, e));
+    }
+    if name.eq_ignore_ascii_case("unfold") {
+        // Compiled by the select or derive whose column it is (exec::unfold).
+        return Some(Err(Problem::new(
+            e.span,
+            "`unfold` makes rows, so it must be a whole column of a select or derive",
+        )
+        .help("write items = unfold(array) as its own column")));
     }
     let policy = match name.to_ascii_lowercase().as_str() {
         "isinsert" => "insert",
