@@ -46,8 +46,9 @@ impl Format {
         out
     }
 
-    /// Backslash escapes: quotes and backslashes, `\b \n \t \f \r`, and `\uXXXX` for other
-    /// control characters and everything outside ASCII (JSON also escapes DEL).
+    /// Backslash escapes: quotes and backslashes, `\b \n \t \f \r`, and `\u` with four hex
+    /// digits for other control characters and everything outside ASCII (JSON also escapes
+    /// DEL).
     fn escape_backslash(self, c: char, out: &mut String) {
         let short = match c {
             '"' => "\\\"",
@@ -118,9 +119,9 @@ fn escape_basic(c: char, out: &mut String) {
     }
 }
 
-/// Java's escapes: `\\ \" \' \b \n \t \f \r`, octal `\0` to `\377`, `\uXXXX` (any number of
-/// `u`s, an optional `+`); a backslash before any other character is dropped. `None` when a
-/// `\u` has fewer than four hexadecimal digits.
+/// Java's escapes: `\\ \" \' \b \n \t \f \r`, octal `\0` to `\377`, `\u` and four hex
+/// digits (any number of `u`s, an optional `+`); a backslash before any other character is
+/// dropped. `None` when a `\u` has fewer than four hexadecimal digits.
 fn unescape_backslash(text: &str) -> Option<String> {
     let chars: Vec<char> = text.chars().collect();
     // UTF-16 units, so that escaped surrogate pairs join.
