@@ -322,6 +322,18 @@ impl Expr {
 }
 
 impl Expr {
+    /// A reference to the column `name`, as `{name}` would write it (any name is allowed).
+    pub fn column(name: &str, span: Span) -> Expr {
+        Expr::new(
+            ExprKind::Column {
+                stream: None,
+                name: name.to_owned(),
+                braced: true,
+            },
+            span,
+        )
+    }
+
     /// Calls `f` on this expression and every expression inside it, outermost first.
     pub fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
         f(self);

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use polars::prelude::LazyFrame;
 
 use super::steps::Step;
-use super::unfold::unfolded;
 use super::ExecError;
 use crate::dataflow::ast::{Arg, Expr, ExprKind};
 use crate::dataflow::source::Problem;
@@ -37,14 +36,7 @@ impl Step<'_> {
                         ));
                     };
                     let scope = self.scope(&mut frame)?;
-                    let v = match unfolded(&value) {
-                        Some(array) => {
-                            let v = self.compile(array, &scope)?;
-                            self.unfold_column(&v, array, name, &mut unfold)?;
-                            v
-                        }
-                        None => self.compile(&value, &scope)?,
-                    };
+                    let v = self.compile_column(&value, name, &scope, &mut unfold)?;
                     frame = frame.with_column(v.expr.alias(name));
                 }
                 // A pattern's columns are computed from the columns as they were before

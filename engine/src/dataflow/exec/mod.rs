@@ -27,7 +27,7 @@ use polars::prelude::{DataFrame, IntoLazy, LazyFrame};
 
 pub use aggregates::AGGREGATE;
 pub use rows::WINDOW;
-pub(crate) use steps::{LOOKUP_MATCH, ROW_MARK};
+pub(crate) use steps::{is_hidden, LOOKUP_MATCH, ROW_MARK};
 
 use super::ast::Script;
 use super::expr::Value;

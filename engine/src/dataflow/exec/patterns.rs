@@ -109,16 +109,9 @@ impl Step<'_> {
             scope
                 .schema
                 .iter()
-                .filter(|(n, _)| n.as_str() != super::ROW_MARK && n.as_str() != super::LOOKUP_MATCH)
+                .filter(|(n, _)| !super::is_hidden(n))
                 .map(|(n, d)| Candidate {
-                    reads: Expr::new(
-                        ExprKind::Column {
-                            stream: None,
-                            name: n.to_string(),
-                            braced: true,
-                        },
-                        each.span,
-                    ),
+                    reads: Expr::column(n, each.span),
                     name: n.to_string(),
                     ty: DfType::from_polars(d),
                 })
@@ -194,16 +187,16 @@ impl Step<'_> {
 
         let picked: Vec<&Candidate> = matched.iter().map(|&i| &candidates[i]).collect();
         let picked_groups: Vec<Vec<String>> = matched.iter().map(|&i| groups[i].clone()).collect();
+        let meta = self.meta_frame(&picked, &short, &picked_groups)?;
         let mut out = Vec::new();
         for (target, value) in &assignments {
-            let meta = self.meta_frame(&picked, &short, &picked_groups)?;
             let mut name_expr = target.clone();
             substitute(&mut name_expr, &|d| match d {
-                "$" => Some(column_ref("name", target.span)),
+                "$" => Some(Expr::column("name", target.span)),
                 digits => digits
                     .parse::<usize>()
                     .ok()
-                    .map(|k| column_ref(&format!("__group{k}"), target.span)),
+                    .map(|k| Expr::column(&format!("__group{k}"), target.span)),
             });
             let names = self.evaluate_over(&name_expr, &meta, scope)?;
             for (k, c) in picked.iter().enumerate() {
@@ -284,17 +277,6 @@ impl Step<'_> {
             .map_err(|err| self.engine(err))?;
         Ok(column_values(&out.columns()[0]))
     }
-}
-
-fn column_ref(name: &str, span: crate::dataflow::source::Span) -> Expr {
-    Expr::new(
-        ExprKind::Column {
-            stream: None,
-            name: name.to_owned(),
-            braced: true,
-        },
-        span,
-    )
 }
 
 /// Replaces `$$` (`"$"`) and `$1`, `$2`, ... (`"1"`, ...) where `by` gives a replacement.

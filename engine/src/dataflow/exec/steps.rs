@@ -29,6 +29,12 @@ pub(crate) const ROW_MARK: &str = "__mdflow_row_mark";
 /// the row mark it travels with the rows and leaves them at the sink.
 pub(crate) const LOOKUP_MATCH: &str = "__mdflow_lookup_match";
 
+/// Whether a column is one of mdflow's own (a row mark, a lookup's match, a placeholder),
+/// which patterns and metafunctions do not see and selects carry along.
+pub(crate) fn is_hidden(name: &str) -> bool {
+    name.starts_with("__mdflow_")
+}
+
 impl Step<'_> {
     pub(super) fn name(&self) -> String {
         self.statement.output.name.text.clone()
@@ -240,14 +246,7 @@ impl Step<'_> {
             match m {
                 Arg::Positional(e) if e.as_call().is_some_and(|(n, _)| n == "each") => {
                     for p in self.expand_each(e, &scope)? {
-                        let target = Expr::new(
-                            ExprKind::Column {
-                                stream: None,
-                                name: p.name,
-                                braced: true,
-                            },
-                            e.span,
-                        );
+                        let target = Expr::column(&p.name, e.span);
                         expanded.push((Arg::Assign(target, p.value), Some(p.source)));
                     }
                 }
@@ -267,14 +266,7 @@ impl Step<'_> {
                 }
                 Arg::Assign(target, value) if target.as_name().is_some() => {
                     let name = target.as_name().unwrap_or_default().to_owned();
-                    let t = match super::unfold::unfolded(value) {
-                        Some(array) => {
-                            let t = self.compile(array, &scope)?;
-                            self.unfold_column(&t, array, &name, &mut unfold)?;
-                            t
-                        }
-                        None => self.compile(value, &scope)?,
-                    };
+                    let t = self.compile_column(value, &name, &scope, &mut unfold)?;
                     (crate::dataflow::printer::print_expr(value), name, t)
                 }
                 _ => {
@@ -297,11 +289,13 @@ impl Step<'_> {
         }
 
         // Row marks of an earlier alterRow travel with the rows to the sink.
-        for hidden in [ROW_MARK, LOOKUP_MATCH] {
-            if scope.schema.get(hidden).is_some() {
-                exprs.push(col(hidden));
-            }
-        }
+        exprs.extend(
+            scope
+                .schema
+                .iter_names()
+                .filter(|n| is_hidden(n))
+                .map(|n| col(n.clone())),
+        );
         Ok(self.explode_unfolded(frame.select(exprs), unfold))
     }
 

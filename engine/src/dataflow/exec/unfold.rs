@@ -8,11 +8,11 @@ use polars::prelude::{cols, ExplodeOptions, LazyFrame};
 use super::steps::Step;
 use super::ExecError;
 use crate::dataflow::ast::{Arg, Expr};
-use crate::dataflow::expr::{DfType, Typed};
+use crate::dataflow::expr::{DfType, Scope, Typed};
 use crate::dataflow::source::Problem;
 
 /// The array of a column written `unfold(array)`.
-pub(super) fn unfolded(value: &Expr) -> Option<&Expr> {
+fn unfolded(value: &Expr) -> Option<&Expr> {
     match value.as_call() {
         Some((name, [Arg::Positional(array)])) if name.eq_ignore_ascii_case("unfold") => {
             Some(array)
@@ -22,8 +22,25 @@ pub(super) fn unfolded(value: &Expr) -> Option<&Expr> {
 }
 
 impl Step<'_> {
+    /// Compiles the column `name = value` of a derive or select; an `unfold(array)` column
+    /// compiles to its array, and `unfolded` remembers it for [`Step::explode_unfolded`].
+    pub(super) fn compile_column(
+        &self,
+        value: &Expr,
+        name: &str,
+        scope: &Scope,
+        unfolded_column: &mut Option<String>,
+    ) -> Result<Typed, ExecError> {
+        let Some(array) = unfolded(value) else {
+            return self.compile(value, scope);
+        };
+        let t = self.compile(array, scope)?;
+        self.unfold_column(&t, array, name, unfolded_column)?;
+        Ok(t)
+    }
+
     /// Checks that an unfolded column is an array, and that it is the step's only one.
-    pub(super) fn unfold_column(
+    fn unfold_column(
         &self,
         array: &Typed,
         at: &Expr,

@@ -49,13 +49,16 @@ pub fn evaluate(text: &str, row: &Json) -> Result<Value, EvalError> {
     Ok(value.conform(&ty))
 }
 
+/// The column of a one-row frame without columns of its own (hidden from metafunctions).
+const PLACEHOLDER: &str = "__mdflow_row";
+
 /// A one-row frame from a JSON object: strings, whole numbers (integer, or long when
 /// wider), decimals (double), booleans; nested values are kept as JSON text.
 fn row_frame(row: &Json) -> Result<DataFrame, String> {
     let mut columns: Vec<Column> = Vec::new();
     match row {
         Json::Null => {
-            columns.push(Series::new("__row".into(), &[0i32]).into());
+            columns.push(Series::new(PLACEHOLDER.into(), &[0i32]).into());
         }
         Json::Object(map) => {
             for (k, v) in map {
@@ -74,7 +77,7 @@ fn row_frame(row: &Json) -> Result<DataFrame, String> {
                 columns.push(s.into());
             }
             if columns.is_empty() {
-                columns.push(Series::new("__row".into(), &[0i32]).into());
+                columns.push(Series::new(PLACEHOLDER.into(), &[0i32]).into());
             }
         }
         _ => return Err("--row must be a JSON object such as {\"a\": 1}".into()),

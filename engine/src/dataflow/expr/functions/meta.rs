@@ -20,13 +20,13 @@ use crate::dataflow::expr::types::DfType;
 use crate::dataflow::expr::value::Value;
 use crate::dataflow::source::Problem;
 
-/// The input's columns as a flow sees them: mdflow's own hidden columns (a row's
-/// `alterRow` mark, `__`-prefixed) are not among them.
+/// The input's columns as a flow sees them: mdflow's own (a row's `alterRow` mark, a
+/// lookup's match) are not among them.
 fn visible(scope: &Scope) -> Vec<(String, DfType)> {
     scope
         .schema
         .iter()
-        .filter(|(n, _)| !n.starts_with("__"))
+        .filter(|(n, _)| !crate::dataflow::exec::is_hidden(n))
         .map(|(n, d)| (n.to_string(), DfType::from_polars(d)))
         .collect()
 }

@@ -254,9 +254,10 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
     if name.contains('#') {
         return super::cache::call(name, args, scope, e);
     }
-    let raw: [RawFamily; 8] = [
+    let raw: [RawFamily; 9] = [
         array::lambda,
         row_state,
+        unfold_inside,
         hash::call,
         escape::call,
         charset::call,
@@ -293,18 +294,10 @@ pub fn call(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> CResult<Type
 /// `isInsert()`, `isUpdate()`, `isDelete()`, `isUpsert()`: the mark an `alterRow` step
 /// upstream gave the row. Without one every row is an insert, ADF's default policy. The
 /// optional argument (an input's index, for steps with several) is accepted and ignored:
-/// a row carries one mark.
+/// a row carries one mark. `isMatch()` is the mark a `lookup` upstream gave.
 fn row_state(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> Option<CResult<Typed>> {
     if name.eq_ignore_ascii_case("isMatch") {
         return Some(is_match(name, args, scope, e));
-    }
-    if name.eq_ignore_ascii_case("unfold") {
-        // Compiled by the select or derive whose column it is (exec::unfold).
-        return Some(Err(Problem::new(
-            e.span,
-            "`unfold` makes rows, so it must be a whole column of a select or derive",
-        )
-        .help("write items = unfold(array) as its own column")));
     }
     let policy = match name.to_ascii_lowercase().as_str() {
         "isinsert" => "insert",
@@ -326,6 +319,18 @@ fn row_state(name: &str, args: &[&Expr], scope: &Scope, e: &Expr) -> Option<CRes
         lit(policy == "insert")
     };
     Some(Ok(Typed::new(expr, DfType::Boolean)))
+}
+
+/// `unfold(array)` anywhere but as a whole column: a select or derive compiles that form
+/// itself (exec::unfold), since it makes rows rather than a value.
+fn unfold_inside(name: &str, _: &[&Expr], _: &Scope, e: &Expr) -> Option<CResult<Typed>> {
+    name.eq_ignore_ascii_case("unfold").then(|| {
+        Err(Problem::new(
+            e.span,
+            "`unfold` makes rows, so it must be a whole column of a select or derive",
+        )
+        .help("write items = unfold(array) as its own column"))
+    })
 }
 
 /// `isMatch()`: whether the row found a match in the `lookup` upstream.
