@@ -577,6 +577,31 @@ impl ObjectStaged {
             .map_err(store_error("cannot write manifest", &self.manifest))
     }
 
+    /// Completes every staged file; on a failure the staging is removed.
+    fn finish_or_clean(&mut self) -> Result<Vec<(String, u64)>, LakeError> {
+        self.finish_files().inspect_err(|_| self.delete_staging())
+    }
+
+    /// Copies one staged file to its place in the output.
+    fn publish(&self, name: &str) -> Result<(), LakeError> {
+        let from = ObjectPath::from(format!("{}{name}", self.staging).as_str());
+        let to = format!("{}{name}", self.target);
+        self.runtime
+            .block_on(self.store.copy(&from, &ObjectPath::from(to.as_str())))
+            .map_err(store_error("cannot publish", &to))
+    }
+
+    /// The published files as a lake lists them.
+    fn published(&self, files: &[(String, u64)]) -> Vec<PublishedFile> {
+        files
+            .iter()
+            .map(|(name, bytes)| PublishedFile {
+                path: format!("{}/{name}", self.lake_folder),
+                bytes: *bytes,
+            })
+            .collect()
+    }
+
     fn delete_staging(&self) {
         for (name, _) in &self.files {
             let path = ObjectPath::from(format!("{}{name}", self.staging).as_str());
@@ -605,34 +630,11 @@ impl StagedOutput for ObjectStaged {
     }
 
     fn commit(mut self: Box<Self>) -> Result<Vec<PublishedFile>, LakeError> {
-        let files = match self.finish_files() {
-            Ok(files) => files,
-            Err(e) => {
-                self.delete_staging();
-                return Err(e);
-            }
-        };
-        let publish = |from: &str, to: &str| {
-            let (from, to) = (ObjectPath::from(from), ObjectPath::from(to));
-            self.runtime
-                .block_on(self.store.copy(&from, &to))
-                .map_err(store_error("cannot publish", to.as_ref()))
-        };
-        let published = files
-            .iter()
-            .map(|(name, bytes)| PublishedFile {
-                path: format!("{}/{name}", self.lake_folder),
-                bytes: *bytes,
-            })
-            .collect();
-
+        let files = self.finish_or_clean()?;
         if self.file_name.is_some() {
             // One named file: one copy replaces the old blob in a single step.
             for (name, _) in &files {
-                publish(
-                    &format!("{}{name}", self.staging),
-                    &format!("{}{name}", self.target),
-                )?;
+                self.publish(name)?;
             }
         } else {
             // Part files: the manifest says `publishing` until the folder holds exactly the
@@ -640,10 +642,7 @@ impl StagedOutput for ObjectStaged {
             self.write_manifest("publishing", &files)?;
             let old = list_all(&self.runtime, self.store.as_ref(), &self.target)?;
             for (name, _) in &files {
-                publish(
-                    &format!("{}{name}", self.staging),
-                    &format!("{}{name}", self.target),
-                )?;
+                self.publish(name)?;
             }
             let new: BTreeSet<String> = files
                 .iter()
@@ -657,20 +656,14 @@ impl StagedOutput for ObjectStaged {
             self.write_manifest("committed", &files)?;
         }
         self.delete_staging();
-        Ok(published)
+        Ok(self.published(&files))
     }
 
     fn commit_adding(mut self: Box<Self>) -> Result<Vec<PublishedFile>, LakeError> {
         if self.file_name.is_some() {
             return self.commit();
         }
-        let files = match self.finish_files() {
-            Ok(files) => files,
-            Err(e) => {
-                self.delete_staging();
-                return Err(e);
-            }
-        };
+        let files = self.finish_or_clean()?;
         // The manifest lists what the folder held and the new files, so readers take the
         // whole folder once the new files are in.
         let mut all: std::collections::BTreeMap<String, u64> =
@@ -685,26 +678,11 @@ impl StagedOutput for ObjectStaged {
         let all: Vec<(String, u64)> = all.into_iter().collect();
         self.write_manifest("publishing", &all)?;
         for (name, _) in &files {
-            let (from, to) = (
-                format!("{}{name}", self.staging),
-                format!("{}{name}", self.target),
-            );
-            self.runtime
-                .block_on(self.store.copy(
-                    &ObjectPath::from(from.as_str()),
-                    &ObjectPath::from(to.as_str()),
-                ))
-                .map_err(store_error("cannot publish", &to))?;
+            self.publish(name)?;
         }
         self.write_manifest("committed", &all)?;
         self.delete_staging();
-        Ok(files
-            .iter()
-            .map(|(name, bytes)| PublishedFile {
-                path: format!("{}/{name}", self.lake_folder),
-                bytes: *bytes,
-            })
-            .collect())
+        Ok(self.published(&files))
     }
 
     fn abort(self: Box<Self>) {
