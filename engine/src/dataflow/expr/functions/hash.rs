@@ -163,9 +163,10 @@ fn compile_hash(
         for (v, t) in row.iter().zip(&types) {
             serialise(v, t, &mut bytes);
         }
-        match algorithm.digest(&bytes) {
-            Some(digest) if binary => Value::Binary(digest),
-            _ => algorithm.hash(&bytes),
+        if binary {
+            algorithm.digest(&bytes).map_or(Value::Null, Value::Binary)
+        } else {
+            algorithm.hash(&bytes)
         }
     }))
 }
