@@ -269,12 +269,9 @@ fn format_arg(arg: &Expr, scope: &Scope, name: &str) -> CResult<Format> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::eval;
     use super::*;
     use crate::dataflow::expr::evaluate;
-
-    fn eval(text: &str) -> Value {
-        evaluate(text, &serde_json::Value::Null).unwrap()
-    }
 
     fn round_trip(format: Format, plain: &str, escaped: &str) {
         assert_eq!(format.escape(plain), escaped, "{format:?} escape");
