@@ -140,6 +140,34 @@ fn large_files_stream_back_intact(lake: &dyn LakeStore, container: &str, prefix:
     let files = lake.list(&loc).unwrap();
     assert_eq!(files[0].bytes, body.len() as u64);
     assert!(read(lake, &files[0].path) == body, "content differs");
+
+    // Read again by ranges, from two threads at once, as a data flow's workers read.
+    let ranged = lake.open_ranges(&files[0].path).unwrap();
+    assert_eq!(ranged.size(), body.len() as u64);
+    let ranged = &*ranged;
+    std::thread::scope(|scope| {
+        for first in [0u64, 1] {
+            let body = &body;
+            scope.spawn(move || {
+                let mut buf = vec![0; 500_000];
+                let mut offset = first * 250_000;
+                while offset < body.len() as u64 {
+                    let n = ranged.read_at(offset, &mut buf).unwrap();
+                    let want = &body[offset as usize..];
+                    assert_eq!(n, want.len().min(buf.len()), "short read at {offset}");
+                    assert!(buf[..n] == want[..n], "range at {offset} differs");
+                    offset += 2 * 250_000;
+                }
+            });
+        }
+    });
+    let mut past_the_end = [0u8; 8];
+    assert_eq!(
+        ranged
+            .read_at(body.len() as u64, &mut past_the_end)
+            .unwrap(),
+        0
+    );
 }
 
 fn killed_runs_leave_nothing_readable(lake: &dyn LakeStore, container: &str, prefix: &str) {

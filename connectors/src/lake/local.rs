@@ -4,7 +4,7 @@ use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::{LakeError, LakeStore, OutputLocation, PublishedFile, StagedOutput};
+use super::{LakeError, LakeStore, OutputLocation, PublishedFile, RangeRead, StagedOutput};
 
 /// Staging lives at the top of each container, outside every output folder.
 const STAGING_DIR: &str = "_mdflow_staging";
@@ -151,15 +151,63 @@ impl LakeStore for LocalFolderLake {
     }
 
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send>, LakeError> {
+        let file = self.open_file(path)?;
+        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+    }
+
+    fn open_ranges(&self, path: &str) -> Result<Box<dyn RangeRead>, LakeError> {
+        let file = self.open_file(path)?;
+        let full = self.root.join(path);
+        let size = file.metadata().map_err(io("cannot open", &full))?.len();
+        Ok(Box::new(LocalRanges { file, size }))
+    }
+}
+
+impl LocalFolderLake {
+    fn open_file(&self, path: &str) -> Result<File, LakeError> {
         if path.split('/').any(|s| s == ".." || s.is_empty()) {
             return Err(LakeError::NotFound {
                 path: path.to_owned(),
             });
         }
         let full = self.root.join(path);
-        let file = File::open(&full).map_err(io("cannot open", &full))?;
-        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+        File::open(&full).map_err(io("cannot open", &full))
     }
+}
+
+/// A local file read with positioned reads, which share the file without a lock.
+struct LocalRanges {
+    file: File,
+    size: u64,
+}
+
+impl RangeRead for LocalRanges {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match positioned_read(&self.file, offset + filled as u64, &mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
+    }
+}
+
+#[cfg(unix)]
+fn positioned_read(file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn positioned_read(file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 /// Collects the files under `dir`, skipping `_mdflow` folders and files.

@@ -127,6 +127,20 @@ pub trait LakeStore: Send + Sync {
 
     /// Opens a file that [`LakeStore::list`] returned, for streaming reads.
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send>, LakeError>;
+
+    /// Opens a file that [`LakeStore::list`] returned for reads at any offset, so that
+    /// several threads can each read their own part of it at once.
+    fn open_ranges(&self, path: &str) -> Result<Box<dyn RangeRead>, LakeError>;
+}
+
+/// A file read at any offset, by any number of threads at once.
+pub trait RangeRead: Send + Sync {
+    /// The file's size in bytes.
+    fn size(&self) -> u64;
+
+    /// Fills `buf` from `offset` on and returns how many bytes it read: `buf.len()`, or
+    /// fewer when the file ends first.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>;
 }
 
 /// Files being written for one output.

@@ -26,7 +26,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use serde_json::json;
 use tokio::runtime::Runtime;
 
-use super::{LakeError, LakeStore, OutputLocation, PublishedFile, StagedOutput};
+use super::{LakeError, LakeStore, OutputLocation, PublishedFile, RangeRead, StagedOutput};
 
 const STAGING_DIR: &str = "_mdflow_staging";
 const MANIFEST_DIR: &str = "_mdflow_manifests";
@@ -235,6 +235,17 @@ impl ObjectLake {
                 Ok((store, String::new()))
             }
         }
+    }
+
+    /// The store, object and size of a lake path (`container/folder/file`).
+    fn object_of(&self, path: &str) -> Result<(Arc<dyn ObjectStore>, ObjectPath, u64), LakeError> {
+        let (container, rest) = path.split_once('/').unwrap_or((path, ""));
+        let (store, base) = self.store(container)?;
+        let object = ObjectPath::from(format!("{base}{rest}").as_str());
+        let meta = self
+            .block_on(store.head(&object))
+            .map_err(store_error("cannot open", path))?;
+        Ok((store, object, meta.size))
     }
 
     fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
@@ -451,21 +462,27 @@ impl LakeStore for ObjectLake {
     }
 
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send>, LakeError> {
-        let (container, rest) = path.split_once('/').unwrap_or((path, ""));
-        let (store, base) = self.store(container)?;
-        let object = ObjectPath::from(format!("{base}{rest}").as_str());
-        let meta = self
-            .block_on(store.head(&object))
-            .map_err(store_error("cannot open", path))?;
+        let (store, object, size) = self.object_of(path)?;
         Ok(Box::new(ObjectReader {
             runtime: self.runtime.clone(),
             store,
             object,
             lake_path: path.to_owned(),
             position: 0,
-            length: meta.size,
+            length: size,
             chunk: bytes::Bytes::new(),
             chunk_bytes: self.part_bytes as u64,
+        }))
+    }
+
+    fn open_ranges(&self, path: &str) -> Result<Box<dyn RangeRead>, LakeError> {
+        let (store, object, size) = self.object_of(path)?;
+        Ok(Box::new(ObjectRanges {
+            runtime: self.runtime.clone(),
+            store,
+            object,
+            lake_path: path.to_owned(),
+            size,
         }))
     }
 }
@@ -706,6 +723,35 @@ struct ObjectReader {
     length: u64,
     chunk: bytes::Bytes,
     chunk_bytes: u64,
+}
+
+/// An object read range by range, one GET each: the workers reading it share nothing but
+/// the client.
+struct ObjectRanges {
+    runtime: Arc<Runtime>,
+    store: Arc<dyn ObjectStore>,
+    object: ObjectPath,
+    lake_path: String,
+    size: u64,
+}
+
+impl RangeRead for ObjectRanges {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let end = (offset + buf.len() as u64).min(self.size);
+        if offset >= end {
+            return Ok(0);
+        }
+        let got = self
+            .runtime
+            .block_on(self.store.get_range(&self.object, offset..end))
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", self.lake_path)))?;
+        buf[..got.len()].copy_from_slice(&got);
+        Ok(got.len())
+    }
 }
 
 impl Read for ObjectReader {

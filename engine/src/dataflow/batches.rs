@@ -1,38 +1,21 @@
-//! Batch-by-batch execution of one JSON Lines source: workers (one per core) take turns
-//! cutting the next chunk of whole lines from the source's files, decode it schema-first
-//! and run the flow's row-local region on it ([`Batched::run_batch`]); the calling thread
-//! puts the results back in input order, appending streamed sinks' rows to their files and
-//! gathering the streams that feed blocking steps. Memory holds one chunk per worker, not
-//! the source, so a flow of row-local steps runs in memory that does not follow its input.
+//! Batch-by-batch execution of one JSON Lines source: workers (one per core) take the
+//! next batch of the source's lines ([`super::chunks`]), decode it schema-first and run the
+//! flow's row-local region on it ([`Batched::run_batch`]); the calling thread puts the
+//! results back in input order, appending streamed sinks' rows to their files and gathering
+//! the streams that feed blocking steps. Memory holds a read buffer per worker, not the
+//! source, so a flow of row-local steps runs in memory that does not follow its input.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
 
 use mdflow_connectors::columnar::{encode_frame, Layout, RowDecoder};
 use polars::prelude::DataFrame;
 
+use super::chunks::Batches;
 use super::exec::{BatchOutput, Batched, ExecError};
 use super::io::{LineSource, StreamedSink};
 use crate::copy::CopyFailure;
-
-/// Bytes of whole lines handed to a worker at a time: large enough that the fixed cost of
-/// planning a batch in Polars (about a millisecond) is small against decoding it, small
-/// enough that the chunks in memory (one per worker) stay a few tens of megabytes.
-/// docs/performance.md has the trade-off measured.
-const CHUNK_BYTES: usize = 8 << 20;
-
-/// The chunk size: `MDFLOW_DATAFLOW_BATCH_BYTES` when set (docs/dataflows.md), else
-/// [`CHUNK_BYTES`].
-fn chunk_bytes() -> usize {
-    std::env::var("MDFLOW_DATAFLOW_BATCH_BYTES")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(CHUNK_BYTES)
-}
 
 /// Why a batched run stopped.
 #[derive(Debug)]
@@ -55,17 +38,6 @@ pub struct Gathered {
     pub frontier: HashMap<String, DataFrame>,
 }
 
-/// A chunk of whole lines of one file.
-struct Chunk {
-    seq: u64,
-    path: std::sync::Arc<str>,
-    /// Where the chunk starts in the file, for messages. (Counting lines would cost a
-    /// pass over every byte; a row that does not decode sends the source to the whole-file
-    /// reader, whose messages give line numbers.)
-    offset: u64,
-    bytes: Vec<u8>,
-}
-
 /// A batch's results, with streamed sinks already encoded by the worker.
 struct Encoded {
     rows_read: usize,
@@ -82,16 +54,14 @@ pub fn run(
 ) -> Result<Gathered, BatchError> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let stop = AtomicBool::new(false);
-    // Workers take turns reading the next chunk, so one reads while the others decode and
-    // the chunks in memory are one per worker.
-    let reader = Mutex::new(ChunkReader::new(source));
+    let batches = Batches::of(source)?;
     let (done_tx, done_rx) = sync_channel::<(u64, Result<Encoded, BatchError>)>(workers * 2);
 
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let done_tx = done_tx.clone();
-            let (reader, stop) = (&reader, &stop);
-            scope.spawn(move || work(batched, &source.fields, reader, done_tx, stop));
+            let (batches, stop) = (&batches, &stop);
+            scope.spawn(move || work(batched, &source.fields, batches, done_tx, stop));
         }
         drop(done_tx);
         let mut gathered = Gathered::default();
@@ -194,188 +164,30 @@ fn engine_error(step: &str, e: impl ToString) -> ExecError {
     }
 }
 
-/// The source's files in chunks of whole lines, one after another. A file that starts
-/// with `[` is a JSON array, which this reader does not split.
-struct ChunkReader<'a> {
-    source: &'a LineSource,
-    size: usize,
-    next_file: usize,
-    open: Option<OpenFile>,
-    seq: u64,
-}
-
-struct OpenFile {
-    path: std::sync::Arc<str>,
-    input: Box<dyn Read + Send>,
-    /// Bytes read after the last complete line.
-    carry: Vec<u8>,
-    offset: u64,
-    first_chunk: bool,
-}
-
-impl<'a> ChunkReader<'a> {
-    fn new(source: &'a LineSource) -> Self {
-        ChunkReader {
-            source,
-            size: chunk_bytes(),
-            next_file: 0,
-            open: None,
-            seq: 0,
-        }
-    }
-
-    /// The next chunk, or `None` when every file is read. `recycled` is the buffer of a
-    /// chunk that was decoded: reusing it spares the allocator and the kernel mapping and
-    /// zeroing fresh pages for every chunk.
-    fn next(&mut self, mut recycled: Option<Vec<u8>>) -> Result<Option<Chunk>, BatchError> {
-        loop {
-            let file = match &mut self.open {
-                Some(file) => file,
-                None => {
-                    let Some(f) = self.source.files.get(self.next_file) else {
-                        return Ok(None);
-                    };
-                    self.next_file += 1;
-                    self.open.insert(OpenFile {
-                        path: f.path.as_str().into(),
-                        input: self.source.open(&f.path).map_err(BatchError::Io)?,
-                        carry: Vec::new(),
-                        offset: 0,
-                        first_chunk: true,
-                    })
-                }
-            };
-            let mut buf = recycled.take().unwrap_or_default();
-            buf.clear();
-            buf.extend_from_slice(&file.carry);
-            file.carry.clear();
-            // A line longer than a chunk doubles what is read, rather than adding to it.
-            let want = self.size.max(2 * buf.len());
-            let at_end = fill(&mut file.input, &mut buf, want)
-                .map_err(|e| BatchError::Io(unreadable(&file.path, e)))?;
-            if std::mem::take(&mut file.first_chunk)
-                && buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
-            {
-                return Err(BatchError::NotLines(format!(
-                    "{} is a JSON array, not JSON Lines",
-                    file.path
-                )));
-            }
-            if !at_end {
-                // Whatever follows the last newline belongs to the next chunk.
-                match buf.iter().rposition(|&b| b == b'\n') {
-                    Some(end) => {
-                        file.carry.extend_from_slice(&buf[end + 1..]);
-                        buf.truncate(end + 1);
-                    }
-                    // A line longer than a chunk: read on.
-                    None => {
-                        file.carry = buf;
-                        continue;
-                    }
-                }
-            }
-            let len = buf.len() as u64;
-            let chunk = Chunk {
-                seq: self.seq,
-                path: file.path.clone(),
-                offset: file.offset,
-                bytes: buf,
-            };
-            file.offset += len;
-            if at_end {
-                self.open = None;
-            }
-            // An empty file, or one whose last line ended where the last chunk did.
-            if chunk.bytes.is_empty() {
-                continue;
-            }
-            self.seq += 1;
-            return Ok(Some(chunk));
-        }
-    }
-}
-
-/// Reads until `buf` holds at least `size` bytes or the input ends; true at the end.
-fn fill(input: &mut Box<dyn Read + Send>, buf: &mut Vec<u8>, size: usize) -> std::io::Result<bool> {
-    let want = size.max(buf.len() + 1);
-    buf.reserve(want.saturating_sub(buf.len()));
-    while buf.len() < want {
-        let before = buf.len();
-        let n = input
-            .by_ref()
-            .take((want - before) as u64)
-            .read_to_end(buf)?;
-        if n == 0 {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-fn unreadable(path: &str, e: impl std::fmt::Display) -> CopyFailure {
-    CopyFailure::new("UserErrorSourceNotReadable", format!("{path}: {e}"))
-}
-
-/// A worker: reads a chunk when it is its turn, decodes it and runs the region on it,
-/// until the files are read or a batch failed.
+/// A worker: decodes the next batch and runs the region on it, until the files are read
+/// or a batch failed.
 fn work(
     batched: &Batched<'_>,
     fields: &[mdflow_connectors::catalog::NamedType],
-    reader: &Mutex<ChunkReader<'_>>,
+    batches: &Batches<'_>,
     done: SyncSender<(u64, Result<Encoded, BatchError>)>,
     stop: &AtomicBool,
 ) {
     let mut decoder = RowDecoder::from_fields(fields);
-    let mut spare = None;
+    let mut buffer = Vec::new();
     while !stop.load(Ordering::Relaxed) {
-        let next = match reader.lock() {
-            Ok(mut reader) => reader.next(spare.take()),
-            Err(_) => return,
+        let Some((seq, rows)) = batches.next(&mut decoder, &mut buffer) else {
+            return;
         };
-        let chunk = match next {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => return,
-            Err(e) => {
-                // After every batch, whatever their order.
-                let _ = done.send((u64::MAX, Err(e)));
-                return;
-            }
-        };
-        let seq = chunk.seq;
-        let result = decode(&mut decoder, chunk)
-            .map(|(frame, buffer)| {
-                spare = Some(buffer);
-                frame
-            })
+        let result = rows
             .and_then(|frame| batched.run_batch(frame).map_err(BatchError::Exec))
             .and_then(encode);
-        if result.is_err() {
-            // A decoder that failed midway holds part of a row.
-            decoder = RowDecoder::from_fields(fields);
-        }
-        if done.send((seq, result)).is_err() {
+        // After a failure the decoder may hold part of a row, and the run stops anyway.
+        let failed = result.is_err();
+        if done.send((seq, result)).is_err() || failed {
             return;
         }
     }
-}
-
-/// The chunk's rows, and its buffer for the next chunk.
-fn decode(decoder: &mut RowDecoder, chunk: Chunk) -> Result<(DataFrame, Vec<u8>), BatchError> {
-    // Bytes, not text: keys the source does not declare are skipped undecoded, and the
-    // values it does declare are checked as UTF-8 when they are decoded.
-    decoder.push_json_lines(&chunk.bytes).map_err(|e| {
-        BatchError::NotLines(format!(
-            "{} (in the {} bytes from byte {}): {e}",
-            chunk.path,
-            chunk.bytes.len(),
-            chunk.offset
-        ))
-    })?;
-    let frame = decoder
-        .finish()
-        .map_err(|e| BatchError::NotLines(format!("{}: {e}", chunk.path)))?;
-    Ok((frame, chunk.bytes))
 }
 
 /// Encodes the batch's streamed sinks as JSON Lines, on the worker, so that the thread

@@ -8,7 +8,7 @@ use mdflow_connectors::catalog::{FieldType, NamedType};
 use mdflow_connectors::columnar::{encode_frame, Layout, RowDecoder};
 use mdflow_connectors::formats::text::TextWriter;
 use mdflow_connectors::formats::{read_documents, Compression, Encoder, TextEncoding};
-use mdflow_connectors::lake::{LakeStore, OutputLocation, StagedOutput};
+use mdflow_connectors::lake::{LakeStore, OutputLocation, RangeRead, StagedOutput};
 use polars::prelude::{
     Column, DataFrame, JsonFormat, JsonReader, NamedFrom, ParquetReader, ParquetWriter, SerReader,
     Series,
@@ -280,6 +280,22 @@ impl LineSource {
     /// Opens one of [`LineSource::files`] as UTF-8 text.
     pub fn open(&self, path: &str) -> Result<Box<dyn Read + Send>, CopyFailure> {
         decoded(self.lake.as_ref(), path, self.codec, self.encoding)
+    }
+
+    /// Opens one of [`LineSource::files`] for reads at any offset, when its stored bytes
+    /// are the text: not compressed and not declared UTF-16 (a byte-order mark in the
+    /// file is the caller's to look for). `None` otherwise: only a stream can decompress
+    /// or transcode.
+    pub fn open_ranges(&self, path: &str) -> Result<Option<Box<dyn RangeRead>>, CopyFailure> {
+        let raw_text = self.codec == Compression::None
+            && matches!(self.encoding, TextEncoding::Utf8 | TextEncoding::Utf8Bom);
+        if !raw_text {
+            return Ok(None);
+        }
+        self.lake
+            .open_ranges(path)
+            .map(Some)
+            .map_err(|e| unreadable(path, e))
     }
 }
 

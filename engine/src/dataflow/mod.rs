@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod ast;
 pub mod batches;
+mod chunks;
 pub mod exec;
 pub mod expr;
 pub mod flowlet;
