@@ -4,7 +4,7 @@
 pub mod check;
 pub mod decode;
 pub mod encode;
-mod scan;
+pub(crate) mod scan;
 
 pub use decode::{DecodeError, RowDecoder};
 pub use encode::{encode_frame, EncodeError, Layout};

@@ -5,6 +5,8 @@
 //! Skipped values are checked for structure only (brackets, quotes, escapes): their
 //! contents are neither decoded nor validated, as nothing reads them.
 
+use std::borrow::Cow;
+
 /// Why bytes are not the JSON value they should be, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ScanError {
@@ -121,9 +123,110 @@ fn skip_nested(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
     Err(ScanError::new(at, "the end of the object or array"))
 }
 
+/// The members of the JSON object `text`, in order: each name unescaped, and the text of
+/// its value as written. The `graph` back-end passes Graph's values on this way without
+/// decoding and encoding them again.
+pub(crate) fn members(text: &str) -> Result<Vec<(Cow<'_, str>, &str)>, ScanError> {
+    let bytes = text.as_bytes();
+    let mut members = Vec::new();
+    each_element(bytes, b'{', b'}', |at| {
+        if bytes.get(at) != Some(&b'"') {
+            return Err(ScanError::new(at, "a member name"));
+        }
+        let (name_end, escaped) = skip_string(bytes, at)?;
+        let name = if escaped {
+            let unescaped = serde_json::from_str::<String>(&text[at..name_end])
+                .map_err(|_| ScanError::new(at, "a valid member name"))?;
+            Cow::Owned(unescaped)
+        } else {
+            Cow::Borrowed(&text[at + 1..name_end - 1])
+        };
+        let colon = skip_whitespace(bytes, name_end);
+        if bytes.get(colon) != Some(&b':') {
+            return Err(ScanError::new(colon, "a colon"));
+        }
+        let value = skip_whitespace(bytes, colon + 1);
+        let end = skip_value(bytes, value)?;
+        members.push((name, &text[value..end]));
+        Ok(end)
+    })?;
+    Ok(members)
+}
+
+/// The texts of the items of the JSON array `text`, in order.
+pub(crate) fn items(text: &str) -> Result<Vec<&str>, ScanError> {
+    let bytes = text.as_bytes();
+    let mut items = Vec::new();
+    each_element(bytes, b'[', b']', |at| {
+        let end = skip_value(bytes, at)?;
+        items.push(&text[at..end]);
+        Ok(end)
+    })?;
+    Ok(items)
+}
+
+/// Walks the comma-separated elements between `open` and `close`: `element` reads the one
+/// starting at an offset and returns the offset after it.
+fn each_element(
+    bytes: &[u8],
+    open: u8,
+    close: u8,
+    mut element: impl FnMut(usize) -> Result<usize, ScanError>,
+) -> Result<(), ScanError> {
+    let start = skip_whitespace(bytes, 0);
+    if bytes.get(start) != Some(&open) {
+        let what = if open == b'{' {
+            "an object"
+        } else {
+            "an array"
+        };
+        return Err(ScanError::new(start, what));
+    }
+    let mut at = skip_whitespace(bytes, start + 1);
+    if bytes.get(at) == Some(&close) {
+        return Ok(());
+    }
+    loop {
+        at = skip_whitespace(bytes, element(at)?);
+        match bytes.get(at) {
+            Some(b',') => at = skip_whitespace(bytes, at + 1),
+            Some(&b) if b == close => return Ok(()),
+            _ => return Err(ScanError::new(at, "a comma or the closing bracket")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objects_split_into_names_and_value_texts() {
+        let text = r#" { "id" : "a\"b", "n\u0061me": [1, {"x": "}"}], "e": {} ,"z":-1.5e3 } "#;
+        let got = members(text).unwrap();
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(names, ["id", "name", "e", "z"]);
+        let values: Vec<&str> = got.iter().map(|(_, v)| *v).collect();
+        assert_eq!(values, [r#""a\"b""#, r#"[1, {"x": "}"}]"#, "{}", "-1.5e3"]);
+        assert!(members("{}").unwrap().is_empty());
+        assert_eq!(
+            items(r#"[ {"a": 1}, "b" ,null]"#).unwrap(),
+            [r#"{"a": 1}"#, r#""b""#, "null"]
+        );
+        assert!(items("[]").unwrap().is_empty());
+    }
+
+    #[test]
+    fn what_is_not_an_object_or_array_says_so() {
+        assert_eq!(members("[1]").unwrap_err().expected, "an object");
+        assert_eq!(items("{}").unwrap_err().expected, "an array");
+        assert_eq!(members(r#"{"a" 1}"#).unwrap_err().expected, "a colon");
+        assert_eq!(
+            members(r#"{"a": 1 "b": 2}"#).unwrap_err().expected,
+            "a comma or the closing bracket"
+        );
+        assert_eq!(members("{1: 2}").unwrap_err().expected, "a member name");
+    }
 
     fn value_end(text: &str) -> Result<usize, ScanError> {
         skip_value(text.as_bytes(), 0)

@@ -21,8 +21,9 @@ pub const PER_MAILBOX: usize = 4;
 
 /// What a successful request gave.
 pub(crate) enum Fetched {
-    /// The answer's JSON.
-    Found(Value),
+    /// The answer's body: one complete JSON document in UTF-8. It is checked, not decoded:
+    /// pages pass their objects on as Graph wrote them.
+    Found(String),
     /// 404, with Graph's message.
     NotFound(String),
 }
@@ -120,10 +121,10 @@ impl GraphClient {
             }
         };
         if status.is_success() {
-            return Ok(match serde_json::from_slice(&body) {
-                Ok(json) => Attempt::Done(Fetched::Found(json)),
-                Err(e) => Attempt::Retry {
-                    reason: format!("the answer is not complete JSON ({e})"),
+            return Ok(match complete_json(&body) {
+                Ok(text) => Attempt::Done(Fetched::Found(text)),
+                Err(reason) => Attempt::Retry {
+                    reason: format!("the answer is not complete JSON ({reason})"),
                     after: None,
                 },
             });
@@ -146,6 +147,12 @@ impl GraphClient {
             _ => Attempt::Fail(message),
         })
     }
+}
+
+/// The body as text, when it is one JSON document (checked without building it).
+fn complete_json(body: &[u8]) -> Result<String, String> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|e| e.to_string())?;
+    String::from_utf8(body.to_vec()).map_err(|e| e.to_string())
 }
 
 /// `403 Forbidden: Authorization_RequestDenied: Insufficient privileges...`

@@ -23,6 +23,7 @@ use self::client::{Fetched, GraphClient};
 use self::pages::RowPager;
 use self::retry::RetryPolicy;
 use crate::catalog::{DateFilter, Scope, Table};
+use crate::columnar::scan;
 use crate::tenant::odata::Query;
 use crate::tenant::{DirectoryUser, ExtractRequest, Page, TenantBackend, TenantError};
 
@@ -257,36 +258,62 @@ impl GraphTenant {
         url
     }
 
-    /// Follows a collection's pages to the end.
+    /// Follows a collection's pages from `first`, calling `on_item` with the JSON text of
+    /// each object as Graph wrote it. Returns Graph's message when there is no collection.
     fn each_page(
+        &self,
+        first: Url,
+        mailbox: Option<&str>,
+        on_item: &mut dyn FnMut(&str) -> Result<(), TenantError>,
+    ) -> Result<Option<String>, TenantError> {
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let body = match self.client.get(&url, mailbox)? {
+                Fetched::Found(body) => body,
+                Fetched::NotFound(message) => return Ok(Some(message)),
+            };
+            let no_list = || {
+                TenantError::Service(format!(
+                    "GET {}: the answer has no `value` list",
+                    url.path()
+                ))
+            };
+            let mut items = None;
+            for (name, value) in scan::members(&body).map_err(|_| no_list())? {
+                match name.as_ref() {
+                    "value" => items = Some(value),
+                    "@odata.nextLink" => {
+                        let link: Option<String> = serde_json::from_str(value).map_err(|e| {
+                            TenantError::Service(format!(
+                                "Graph gave a next link that is not text: {e}"
+                            ))
+                        })?;
+                        next = link.map(|link| self.next_link(&link)).transpose()?;
+                    }
+                    _ => {}
+                }
+            }
+            let items = items.ok_or_else(no_list)?;
+            for item in scan::items(items).map_err(|_| no_list())? {
+                on_item(item)?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// [`GraphTenant::each_page`] for directory objects, decoded.
+    fn each_object(
         &self,
         first: Url,
         mailbox: Option<&str>,
         on_item: &mut dyn FnMut(Value) -> Result<(), TenantError>,
     ) -> Result<Option<String>, TenantError> {
-        let mut next = Some(first);
-        while let Some(url) = next.take() {
-            let mut body = match self.client.get(&url, mailbox)? {
-                Fetched::Found(body) => body,
-                Fetched::NotFound(message) => return Ok(Some(message)),
-            };
-            let items = match body.get_mut("value").map(Value::take) {
-                Some(Value::Array(items)) => items,
-                _ => {
-                    return Err(TenantError::Service(format!(
-                        "GET {}: the answer has no `value` list",
-                        url.path()
-                    )))
-                }
-            };
-            for item in items {
-                on_item(item)?;
-            }
-            if let Some(link) = body.get("@odata.nextLink").and_then(Value::as_str) {
-                next = Some(self.next_link(link)?);
-            }
-        }
-        Ok(None)
+        self.each_page(first, mailbox, &mut |text| {
+            let object = serde_json::from_str(text).map_err(|e| {
+                TenantError::Service(format!("Graph answered an object that cannot be read: {e}"))
+            })?;
+            on_item(object)
+        })
     }
 
     /// A next link, used as given, as long as it stays on the Graph host: the token must
@@ -314,7 +341,7 @@ impl GraphTenant {
             &[("$select", USER_SELECT), ("$top", DIRECTORY_TOP)],
         );
         let mut users = Vec::new();
-        self.each_page(url, None, &mut |user| {
+        self.each_object(url, None, &mut |user| {
             if is_valid(&user) {
                 users.push(directory_user(&user)?);
             }
@@ -391,7 +418,7 @@ impl TenantBackend for GraphTenant {
             &[("$select", "id"), ("$top", DIRECTORY_TOP)],
         );
         let mut ids = Vec::new();
-        let missing = self.each_page(url, None, &mut |member| {
+        let missing = self.each_object(url, None, &mut |member| {
             let is_user = member["@odata.type"]
                 .as_str()
                 .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.user"));
@@ -409,7 +436,7 @@ impl TenantBackend for GraphTenant {
     fn groups(&self) -> Result<Vec<String>, TenantError> {
         let url = self.url(&["groups"], &[("$select", "id"), ("$top", DIRECTORY_TOP)]);
         let mut ids = Vec::new();
-        self.each_page(url, None, &mut |group| {
+        self.each_object(url, None, &mut |group| {
             if let Some(id) = group["id"].as_str() {
                 ids.push(id.to_owned());
             }
@@ -448,7 +475,7 @@ impl TenantBackend for GraphTenant {
         params.push(("$top", DIRECTORY_TOP));
         let url = self.url(&["users"], &params);
         let mut ids = Vec::new();
-        let result = self.each_page(url, None, &mut |user| {
+        let result = self.each_object(url, None, &mut |user| {
             if let Some(id) = user["id"].as_str() {
                 ids.push(id.to_owned());
             }
@@ -584,7 +611,7 @@ impl TenantBackend for GraphTenant {
         } else {
             match self.client.get(&url, mailbox)? {
                 Fetched::Found(object) => {
-                    pager.push(object)?;
+                    pager.push(&object)?;
                     None
                 }
                 Fetched::NotFound(message) => Some(message),

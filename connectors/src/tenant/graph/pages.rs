@@ -2,9 +2,10 @@
 //! columns, the envelope added, and pages cut the way the synthetic tenant cuts them, so
 //! that the same extraction gives the same rows from either back-end.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::shape;
+use crate::columnar::scan;
 use crate::tenant::PageBuffer;
 use crate::tenant::{Page, TenantError};
 
@@ -41,17 +42,19 @@ impl<'a, 'f> RowPager<'a, 'f> {
         }
     }
 
-    /// Adds one Graph object as a row.
-    pub(crate) fn push(&mut self, object: Value) -> Result<(), TenantError> {
-        let Value::Object(object) = object else {
-            return Err(TenantError::Service(format!(
+    /// Adds one Graph object, given as its JSON text, as a row. The values are copied as
+    /// Graph wrote them, not decoded and encoded again: shaping a row only renames,
+    /// selects and adds members.
+    pub(crate) fn push(&mut self, object: &str) -> Result<(), TenantError> {
+        let members = scan::members(object).map_err(|_| {
+            TenantError::Service(format!(
                 "Graph answered a row that is not an object for {}",
                 self.owner
-            )));
-        };
-        let mut row = Map::new();
+            ))
+        })?;
+        let mut row = Row::start(&mut self.page.text);
         let mut odata_type = None;
-        for (key, value) in object {
+        for (key, value) in members {
             if key == "@odata.type" {
                 odata_type = Some(value);
                 continue;
@@ -59,42 +62,157 @@ impl<'a, 'f> RowPager<'a, 'f> {
             if key.contains("@odata.") {
                 continue;
             }
-            let name = shape::catalog_name(&key, &self.columns).to_owned();
+            let name = shape::catalog_name(&key, &self.columns);
             let wanted = self
                 .selected
-                .is_none_or(|s| s.iter().any(|c| c.eq_ignore_ascii_case(&name)));
-            if wanted && !shape::is_envelope(&name) {
-                row.insert(name, value);
+                .is_none_or(|s| s.iter().any(|c| c.eq_ignore_ascii_case(name)));
+            if wanted && !shape::is_envelope(name) {
+                row.member(name, value)?;
             }
         }
         if self.group_scoped {
-            row.insert("pObjectId".into(), self.owner.into());
+            row.text_member("pObjectId", self.owner);
         }
-        let odata_type = odata_type.unwrap_or_else(|| self.default_type.into());
-        row.insert("ODataType".into(), odata_type);
-        row.insert("puser".into(), self.owner.into());
-        row.insert("ptenant".into(), self.tenant.into());
-        row.insert("pAdditionalInfo".into(), Value::Null);
-        row.insert("datarow".into(), self.page.rows.into());
-        row.insert("userrow".into(), self.page.rows.into());
-        row.insert("pagerow".into(), self.page.page_rows.into());
-        row.insert(
-            "rowinformation".into(),
-            serde_json::json!({
-                "errorInformation": null,
-                "userReturnedNoData": false,
-                "isUserSummaryRow": false,
-                "userHasCompleteData": true,
-            }),
-        );
-        let line = serde_json::to_string(&Value::Object(row))
-            .map_err(|e| TenantError::Service(format!("a row cannot be written: {e}")))?;
-        self.page.text.push_str(&line);
+        match odata_type {
+            Some(value) => row.member("ODataType", value)?,
+            None => row.text_member("ODataType", self.default_type),
+        }
+        row.text_member("puser", self.owner);
+        row.text_member("ptenant", self.tenant);
+        row.member("pAdditionalInfo", "null")?;
+        let (rows, page_rows) = (self.page.rows.to_string(), self.page.page_rows.to_string());
+        row.member("datarow", &rows)?;
+        row.member("userrow", &rows)?;
+        row.member("pagerow", &page_rows)?;
+        row.member("rowinformation", ROW_INFORMATION)?;
+        row.end();
         self.page.end_row()
     }
 
     /// Hands over the last, partial page.
     pub(crate) fn finish(self) -> Result<(), TenantError> {
         self.page.finish()
+    }
+}
+
+/// The MGDC row status of a row Graph answered completely.
+const ROW_INFORMATION: &str = r#"{"errorInformation":null,"userReturnedNoData":false,"isUserSummaryRow":false,"userHasCompleteData":true}"#;
+
+/// A row being written as one line of JSON.
+struct Row<'t> {
+    text: &'t mut String,
+    first: bool,
+}
+
+impl<'t> Row<'t> {
+    fn start(text: &'t mut String) -> Self {
+        text.push('{');
+        Row { text, first: true }
+    }
+
+    fn name(&mut self, name: &str) {
+        if !std::mem::take(&mut self.first) {
+            self.text.push(',');
+        }
+        push_string(self.text, name);
+        self.text.push(':');
+    }
+
+    /// A member whose value is JSON text. Text spread over lines (Graph writes compact
+    /// JSON, but nothing promises it) is written again compactly: a row is one line.
+    fn member(&mut self, name: &str, value: &str) -> Result<(), TenantError> {
+        self.name(name);
+        if memchr::memchr2(b'\n', b'\r', value.as_bytes()).is_none() {
+            self.text.push_str(value);
+            return Ok(());
+        }
+        let compact = serde_json::from_str::<Value>(value)
+            .and_then(|v| serde_json::to_string(&v))
+            .map_err(|e| {
+                TenantError::Service(format!("Graph answered a value that cannot be read: {e}"))
+            })?;
+        self.text.push_str(&compact);
+        Ok(())
+    }
+
+    /// A member whose value is a string.
+    fn text_member(&mut self, name: &str, value: &str) {
+        self.name(name);
+        push_string(self.text, value);
+    }
+
+    fn end(self) {
+        self.text.push('}');
+    }
+}
+
+/// Writes `value` as a JSON string.
+fn push_string(text: &mut String, value: &str) {
+    let plain = value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        text.push('"');
+        text.push_str(value);
+        text.push('"');
+    } else {
+        text.push_str(&Value::from(value).to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(objects: &[&str], selected: Option<&[String]>) -> Vec<Value> {
+        let mut pages = Vec::new();
+        let mut on_page = |page: String| {
+            pages.push(page);
+            Ok(())
+        };
+        let columns = vec!["id", "subject", "vseriesMasterId", "body"];
+        let mut pager = RowPager::new("u1", "t1", columns, &mut on_page);
+        pager.selected = selected;
+        pager.default_type = "#microsoft.graph.message";
+        for object in objects {
+            pager.push(object).unwrap();
+        }
+        pager.finish().unwrap();
+        let text = pages.concat();
+        text.lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn rows_carry_graph_values_renamed_selected_and_enveloped() {
+        let pretty = "{\n  \"@odata.type\": \"#microsoft.graph.eventMessage\",\n  \
+                      \"@odata.etag\": \"W/1\",\n  \"id\": \"A\\u0041\",\n  \
+                      \"seriesMasterId\": \"s\",\n  \"body\": {\n    \"content\": \"<p>\\n</p>\"\n  }\n}";
+        let compact = r#"{"id":"B","subject":"q\"uote","puser":"spoofed"}"#;
+        let got = rows(&[pretty, compact], None);
+        assert_eq!(got.len(), 2, "one line per row, even from text over many lines");
+        assert_eq!(got[0]["id"], "AA");
+        assert_eq!(got[0]["vseriesMasterId"], "s");
+        assert_eq!(got[0]["body"]["content"], "<p>\n</p>");
+        assert_eq!(got[0]["ODataType"], "#microsoft.graph.eventMessage");
+        assert!(got[0].get("@odata.etag").is_none());
+        assert_eq!(got[1]["subject"], "q\"uote");
+        assert_eq!(got[1]["ODataType"], "#microsoft.graph.message");
+        assert_eq!(got[1]["puser"], "u1", "the envelope is mdflow's, not the object's");
+        assert_eq!((&got[1]["datarow"], &got[1]["pagerow"]), (&1.into(), &1.into()));
+        assert_eq!(got[1]["rowinformation"]["userHasCompleteData"], true);
+
+        let selected = ["subject".to_owned()];
+        let got = rows(&[compact], Some(&selected));
+        let names: Vec<&String> = got[0].as_object().unwrap().keys().collect();
+        assert_eq!(names[0], "subject");
+        assert!(got[0].get("id").is_none());
+    }
+
+    #[test]
+    fn an_answer_that_is_not_an_object_is_an_error() {
+        let mut on_page = |_: String| Ok(());
+        let mut pager = RowPager::new("u1", "t1", vec!["id"], &mut on_page);
+        let err = pager.push("[1]").unwrap_err().to_string();
+        assert!(err.contains("not an object for u1"), "{err}");
     }
 }
