@@ -152,3 +152,33 @@ fn scanning_reports_the_line_and_column_of_a_broken_row() {
     let frame = decoder.finish().unwrap();
     assert_eq!(frame.column("id").unwrap().str().unwrap().get(0), Some("x"));
 }
+
+#[test]
+fn scanned_text_is_unescaped_and_checked_as_walked_text_is() {
+    let table = Catalog::builtin()
+        .table("BasicDataSet_v0.User_v1")
+        .unwrap()
+        .clone();
+    let id = ["id".to_owned()];
+    for line in [
+        r#"{"id": "plain"}"#,
+        r#"{"id": "q\"uote \u00e9 \\ end"}"#,
+        "{\"id\": \"caf\u{e9} \u{1F600}\"}",
+        r#"{"id": ""}"#,
+    ] {
+        let mut walked = RowDecoder::new(&table, Some(&id)).unwrap();
+        walked.push_lines(line, 1).unwrap();
+        let mut scanned = RowDecoder::new(&table, Some(&id)).unwrap();
+        scanned.push_json_lines(line.as_bytes()).unwrap();
+        let (walked, scanned) = (walked.finish().unwrap(), scanned.finish().unwrap());
+        assert!(walked.equals_missing(&scanned), "{line}");
+    }
+    for (line, why) in [
+        (&b"{\"id\": \"tab\there\"}"[..], "control character"),
+        (b"{\"id\": \"\xFF\"}", "invalid unicode"),
+    ] {
+        let mut scanned = RowDecoder::new(&table, Some(&id)).unwrap();
+        let err = scanned.push_json_lines(line).unwrap_err().to_string();
+        assert!(err.contains(why), "{err}");
+    }
+}
