@@ -138,6 +138,11 @@ pub trait RangeRead: Send + Sync {
     /// The file's size in bytes.
     fn size(&self) -> u64;
 
+    /// How many bytes a read should ask for: a local read costs a system call and its
+    /// bytes are best still in the cache when they are decoded, while an object-store read
+    /// costs a round trip to the service.
+    fn read_size(&self) -> usize;
+
     /// Fills `buf` from `offset` on and returns how many bytes it read: `buf.len()`, or
     /// fewer when the file ends first.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>;

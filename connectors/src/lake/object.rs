@@ -483,6 +483,7 @@ impl LakeStore for ObjectLake {
             object,
             lake_path: path.to_owned(),
             size,
+            part_bytes: self.part_bytes,
         }))
     }
 }
@@ -733,11 +734,17 @@ struct ObjectRanges {
     object: ObjectPath,
     lake_path: String,
     size: u64,
+    /// Bytes per GET, as for uploads.
+    part_bytes: usize,
 }
 
 impl RangeRead for ObjectRanges {
     fn size(&self) -> u64 {
         self.size
+    }
+
+    fn read_size(&self) -> usize {
+        self.part_bytes
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {

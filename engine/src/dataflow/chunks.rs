@@ -19,13 +19,9 @@ use crate::copy::CopyFailure;
 
 /// Bytes of input per batch: large enough that the fixed cost of running a batch through
 /// Polars (about a millisecond) is small against decoding it. Streamed files hold a whole
-/// batch in memory per worker, ranged files one [`READ_BYTES`] buffer.
+/// batch in memory per worker, ranged files one read (`RangeRead::read_size`).
 /// docs/performance.md has the trade-off measured.
 const BATCH_BYTES: usize = 8 << 20;
-
-/// Bytes read at a time from a ranged file: small enough to stay in the core's cache
-/// between the read and the decoding, large enough that a read's fixed cost vanishes.
-const READ_BYTES: usize = 1 << 20;
 
 /// The batch size: `MDFLOW_DATAFLOW_BATCH_BYTES` when set (docs/dataflows.md), else
 /// [`BATCH_BYTES`].
@@ -39,7 +35,7 @@ fn batch_bytes() -> usize {
 
 /// A source's batches, handed to whichever worker asks next.
 pub(super) enum Batches<'a> {
-    Ranged(Mutex<Claims<'a>>, usize),
+    Ranged(Mutex<Claims<'a>>),
     Streamed(Mutex<ChunkReader<'a>>),
 }
 
@@ -54,7 +50,7 @@ impl<'a> Batches<'a> {
             None => false,
         };
         Ok(if ranged {
-            Batches::Ranged(Mutex::new(Claims::new(source, size)), READ_BYTES.min(size))
+            Batches::Ranged(Mutex::new(Claims::new(source, size)))
         } else {
             Batches::Streamed(Mutex::new(ChunkReader::new(source, size)))
         })
@@ -70,12 +66,12 @@ impl<'a> Batches<'a> {
         buffer: &mut Vec<u8>,
     ) -> Option<(u64, Result<DataFrame, BatchError>)> {
         match self {
-            Batches::Ranged(claims, read_bytes) => {
+            Batches::Ranged(claims) => {
                 let range = match claims.lock().ok()?.claim() {
                     Ok(range) => range?,
                     Err(e) => return Some((u64::MAX, Err(e))),
                 };
-                let rows = decode_range(&range, decoder, buffer, *read_bytes);
+                let rows = decode_range(&range, decoder, buffer);
                 Some((range.seq, rows))
             }
             Batches::Streamed(reader) => {
@@ -170,8 +166,9 @@ fn decode_range(
     range: &Range,
     decoder: &mut RowDecoder,
     buffer: &mut Vec<u8>,
-    read_bytes: usize,
 ) -> Result<DataFrame, BatchError> {
+    let whole_range = (range.end - range.start) as usize + 1;
+    let read_bytes = range.file.read_size().clamp(1, whole_range);
     each_block_of_lines(range, buffer, read_bytes, |block, offset| {
         decoder.push_json_lines(block).map(drop).map_err(|e| {
             BatchError::NotLines(format!(
@@ -209,14 +206,22 @@ fn each_block_of_lines(
     let mut file_start = range.start == 0;
     // The range's last line is the one holding this byte.
     let last_owned = range.end - 1;
+    // Past the end only the rest of one line is wanted: reads there start at a sixteenth
+    // of a full read and double.
+    let mut tail_read = (read_bytes / 16).max(1);
     loop {
         if filled == buffer.len() {
             // A line longer than the buffer: double it rather than add to it.
             buffer.resize(2 * buffer.len().max(1), 0);
         }
+        let mut limit = buffer.len();
+        if at + filled as u64 > last_owned {
+            limit = limit.min(filled + tail_read);
+            tail_read *= 2;
+        }
         let n = range
             .file
-            .read_at(at + filled as u64, &mut buffer[filled..])
+            .read_at(at + filled as u64, &mut buffer[filled..limit])
             .map_err(|e| BatchError::Io(unreadable(&range.path, e)))?;
         filled += n;
         let at_end = n == 0 || at + filled as u64 >= size;
@@ -449,6 +454,10 @@ mod tests {
     impl RangeRead for Bytes {
         fn size(&self) -> u64 {
             self.0.len() as u64
+        }
+
+        fn read_size(&self) -> usize {
+            4096
         }
 
         fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -189,7 +189,11 @@ mod tests {
                       \"seriesMasterId\": \"s\",\n  \"body\": {\n    \"content\": \"<p>\\n</p>\"\n  }\n}";
         let compact = r#"{"id":"B","subject":"q\"uote","puser":"spoofed"}"#;
         let got = rows(&[pretty, compact], None);
-        assert_eq!(got.len(), 2, "one line per row, even from text over many lines");
+        assert_eq!(
+            got.len(),
+            2,
+            "one line per row, even from text over many lines"
+        );
         assert_eq!(got[0]["id"], "AA");
         assert_eq!(got[0]["vseriesMasterId"], "s");
         assert_eq!(got[0]["body"]["content"], "<p>\n</p>");
@@ -197,8 +201,14 @@ mod tests {
         assert!(got[0].get("@odata.etag").is_none());
         assert_eq!(got[1]["subject"], "q\"uote");
         assert_eq!(got[1]["ODataType"], "#microsoft.graph.message");
-        assert_eq!(got[1]["puser"], "u1", "the envelope is mdflow's, not the object's");
-        assert_eq!((&got[1]["datarow"], &got[1]["pagerow"]), (&1.into(), &1.into()));
+        assert_eq!(
+            got[1]["puser"], "u1",
+            "the envelope is mdflow's, not the object's"
+        );
+        assert_eq!(
+            (&got[1]["datarow"], &got[1]["pagerow"]),
+            (&1.into(), &1.into())
+        );
         assert_eq!(got[1]["rowinformation"]["userHasCompleteData"], true);
 
         let selected = ["subject".to_owned()];
