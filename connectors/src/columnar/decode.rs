@@ -398,7 +398,10 @@ impl StructBuilder {
                     // A repeated key keeps its first value, as in `fill`.
                     Some(s) if !self.seen[s] => {
                         self.seen[s] = true;
-                        decode_value(&mut self.fields[s], &bytes[i..end])
+                        let mut de = serde_json::Deserializer::from_slice(&bytes[i..end]);
+                        ValueSeed(&mut self.fields[s])
+                            .deserialize(&mut de)
+                            .and_then(|()| de.end())
                             .map_err(|e| format!("column {}: {e}", column(i)))?;
                     }
                     _ => {}
@@ -423,33 +426,6 @@ impl StructBuilder {
         self.len += 1;
         Ok(i)
     }
-}
-
-/// Decodes one declared value, delimited by `skip_value`.
-fn decode_value(builder: &mut Builder, value: &[u8]) -> Result<(), serde_json::Error> {
-    if let Builder::Utf8(column) = builder {
-        // Most text has no escapes: its bytes are the value, and serde would only scan
-        // them a second time.
-        if let Some(text) = plain_string(value) {
-            column.push_value(text);
-            return Ok(());
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(value);
-    ValueSeed(builder)
-        .deserialize(&mut de)
-        .and_then(|()| de.end())
-}
-
-/// The text of a JSON string with no escapes and no control characters: its bytes
-/// between the quotes, when they are UTF-8. Anything else is left to serde, which also
-/// words the errors.
-fn plain_string(value: &[u8]) -> Option<&str> {
-    let inner = value.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if inner.iter().any(|&b| b < 0x20 || b == b'\\') {
-        return None;
-    }
-    std::str::from_utf8(inner).ok()
 }
 
 /// The field of `key`, trying first the key the last object had at `position`: rows of
