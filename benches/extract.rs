@@ -1,11 +1,11 @@
 //! Extraction through the tenant emulator: every `BasicDataSet_v0.Message_v1` row of many
 //! mailboxes, read by the `graph` back-end over real loopback HTTP from an emulator that
-//! holds every Graph request for a set latency and refuses a fifth concurrent request for
-//! one mailbox. Rows are counted and discarded.
+//! answers every Graph request a set latency after it comes in and refuses a fifth
+//! concurrent request for one mailbox. Rows are counted and discarded.
 //!
 //! `cargo bench --bench extract` (release profile). Settings, with their defaults:
 //!
-//! - MDFLOW_BENCH_LATENCY_MS (50): the latency L the emulator adds to every Graph request;
+//! - MDFLOW_BENCH_LATENCY_MS (50): the latency L of every Graph request;
 //! - MDFLOW_BENCH_MAILBOXES (200): the mailboxes M extracted;
 //! - MDFLOW_BENCH_MESSAGES_PER_MAILBOX (500): roughly how many messages each one holds;
 //! - MDFLOW_BENCH_PAGE_SIZE (100): `$top`, the page size P;

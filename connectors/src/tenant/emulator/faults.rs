@@ -71,7 +71,8 @@ pub struct FaultConfig {
     /// The `Retry-After` seconds of throttled and unavailable answers. Graph asks for
     /// seconds to minutes; tests keep it at 0 or 1.
     pub retry_after_secs: u64,
-    /// Added to every Graph request before it is answered.
+    /// How long after it comes in every Graph request is answered, at the soonest: the
+    /// emulator builds the answer within that time, as a remote service would.
     pub latency: Duration,
 }
 

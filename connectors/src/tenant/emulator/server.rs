@@ -144,11 +144,11 @@ async fn handle(
     };
 
     let fault = shared.schedule.draw(method.as_str(), &uri.to_string());
-    let latency = shared.schedule.config().latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    // A remote service's latency includes its own work on the answer: the answer leaves
+    // `latency` after the request came in, however long building it took within that time.
+    let answer_at = AnswerAt::after(shared.schedule.config().latency);
     if let Some(kind) = fault {
+        answer_at.wait().await;
         shared.faults.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(fault = kind.name(), %uri, "injecting a fault");
         match kind {
@@ -200,12 +200,28 @@ async fn handle(
             &format!("the emulator failed: {e}"),
         )
     });
+    answer_at.wait().await;
     if fault == Some(FaultKind::Truncate) && reply.status == StatusCode::OK {
         let mut body = reply.body.into_bytes();
         body.truncate(body.len() / 2);
         return broken(body);
     }
     json(reply.status, reply.body)
+}
+
+/// When an answer may leave: `latency` after its request came in (none without latency).
+struct AnswerAt(Option<tokio::time::Instant>);
+
+impl AnswerAt {
+    fn after(latency: Duration) -> AnswerAt {
+        AnswerAt((!latency.is_zero()).then(|| tokio::time::Instant::now() + latency))
+    }
+
+    async fn wait(&self) {
+        if let Some(at) = self.0 {
+            tokio::time::sleep_until(at).await;
+        }
+    }
 }
 
 fn segments_of(path: &str) -> Vec<String> {
