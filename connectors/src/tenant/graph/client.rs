@@ -150,8 +150,9 @@ impl GraphClient {
 }
 
 /// The body as text, when it is one JSON document (checked without building it). The
-/// text keeps the body's buffer: a page of whole messages is about a megabyte, and copying
-/// it into fresh memory showed in profiles of extraction (the kernel zeroing the pages).
+/// text takes over the body's buffer when nothing else shares it (a body gathered from
+/// several chunks owns its buffer alone): a page of whole messages is about a megabyte,
+/// and copying it into fresh memory showed in profiles of extraction.
 fn complete_json(body: bytes::Bytes) -> Result<String, String> {
     serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| e.to_string())?;
     String::from_utf8(Vec::from(body)).map_err(|e| e.to_string())
